@@ -471,7 +471,8 @@ typedef struct {
     Value dict;
     Value args;         /* tuple */
     Value traceback;    /* list of (filename, lineno, funcname) tuples,
-                           innermost last, or 0 */
+                           appended while unwinding, so innermost FIRST
+                           (printed in reverse); 0 until first unwound */
     Value cause;        /* __cause__ or 0 */
     Value context;      /* __context__ or 0 */
     bool suppress_context;
