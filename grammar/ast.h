@@ -119,6 +119,10 @@ typedef struct Params {
     Param *kwonly;          /* keyword-only (after * or *args) */
     int nkwonly;
     const char *kwarg;      /* **kwargs name, or NULL */
+    int nposonly;           /* the first nposonly entries of pos were
+                               written before `/` (positional-only) */
+    int kwarg_line, kwarg_col;      /* positions of *args / **kwargs */
+    int vararg_line, vararg_col;
 } Params;
 
 typedef struct Alias {
@@ -208,8 +212,18 @@ void mn_format_syntax_error(const char *filename, const char *src,
                             size_t len, const ParseError *err, char *out,
                             size_t outlen);
 
-/* Debug dump of an AST (used by unit tests). */
+/* Debug dump of an AST (used by unit tests).  S-expressions, e.g.
+ * `x = f(1)` dumps as (Module (Assign (Name x) (Call (Name f) 1))). */
 void mn_ast_dump(const Node *n, void (*emit)(void *ctx, const char *s),
                  void *ctx);
+/* The same dump as one GC-allocated string. */
+char *mn_ast_dump_str(const Node *n);
+
+/* Generic helpers (also handy for a compiler that synthesises nodes):
+ * a zeroed node of `kind` at the given position, and appending to a
+ * NodeList (amortised O(1); the list must only grow through this). */
+Node *mn_node_new(NodeKind kind, int line, int col, int end_line,
+                  int end_col);
+void mn_nodelist_append(NodeList *l, Node *n);
 
 #endif

@@ -155,6 +155,12 @@ struct Type {
      * when looked up on the class itself. */
     Value (*descr_get)(Value descr, Value obj, Type *owner);
     int (*descr_set)(Value descr, Value obj, Value v);  /* data descriptor */
+
+    /* Bookkeeping owned by runtime/type.c: leave these zero in static
+     * initialisers. */
+    Value qualname;             /* heap types: __qualname__ (0: use name) */
+    Value subclasses;           /* list of heap subclasses (slot updates) */
+    uint32_t version;           /* attribute-cache tag; 0 = none yet */
 };
 
 #define TF_BASETYPE  0x01   /* may be subclassed */
@@ -167,6 +173,32 @@ struct Type {
 #define TF_LIST_SUB  0x80
 #define TF_DICT_SUB  0x100
 #define TF_TYPE_SUB  0x200
+/* Instances have a variable-size tail (str, bytes, tuple).  A user
+ * subclass of such a type keeps its instance dict in a word allocated in
+ * FRONT of the object (dictoffset is then (size_t)-8), so the base's own
+ * `new` may size the object as it likes.  Set by runtime/init.c. */
+#define TF_VARSIZE   0x400
+
+/*
+ * Rules for builtin (static) types, enforced by mn_type_ready:
+ *  - Each slot a type defines itself gets a "slot wrapper" in its dict
+ *    under the dunder name (__len__, __add__/__radd__, __init__, ...), so
+ *    list.__len__(x), super().__init__() and user subclasses see it.  A
+ *    MethodDef of the same name wins over the wrapper.
+ *  - NULL slots are inherited from `base` one by one, except that `hash`
+ *    and `richcmp` are inherited only together: a type that defines
+ *    richcmp but no hash is unhashable (its __hash__ is None).
+ *  - A type whose base is object and whose `new` is NULL cannot be
+ *    instantiated from mini ("cannot create 'X' instances").
+ *  - basicsize/dictoffset/TF_*_SUB/TF_EXCEPTION are inherited when 0.
+ *  - Instances of a user subclass of a builtin are made by the builtin's
+ *    `new` with the SUBTYPE as `t`: always allocate with mn_alloc_obj(t,
+ *    ...) (never a hard-coded type), and accept subtypes in methods.
+ *    mn_alloc_obj adds room for the subclass's instance dict itself.
+ * Modify a type's dict after start-up only with mn_setattr (or call
+ * mn_type_modified), or the attribute cache goes stale.
+ */
+void mn_type_modified(Type *t);
 
 int mn_type_ready(Type *t) MN_CHECK;
 /* Create a user class: name, single base (NULL = object), namespace dict. */
@@ -245,6 +277,109 @@ Value mn_float_repr(double d);
 /* format(v, spec) for ints and floats (format-spec mini-language). */
 Value mn_int_format(Value v, Value spec);
 Value mn_float_format(Value v, Value spec);
+
+/* ---- Numbers: additions (runtime/int.c float.c format.c) ---- */
+
+/* Small-int fast paths for the eval loop.  They work on the tagged words
+ * directly ((2a+1) + 2b = 2(a+b)+1, ...), so the overflow check of the
+ * machine add is exactly "the result left the small range".  They return
+ * false on overflow; then call mn_int_binop, which promotes to a big int.
+ * Both operands must be small ints (mn_is_int). */
+static inline bool mn_small_add(Value a, Value b, Value *r)
+{
+    intptr_t t;
+    if (__builtin_add_overflow((intptr_t)a, (intptr_t)(b - 1), &t))
+        return false;
+    *r = (Value)t;
+    return true;
+}
+static inline bool mn_small_sub(Value a, Value b, Value *r)
+{
+    intptr_t t;
+    if (__builtin_sub_overflow((intptr_t)a, (intptr_t)(b - 1), &t))
+        return false;
+    *r = (Value)t;
+    return true;
+}
+static inline bool mn_small_mul(Value a, Value b, Value *r)
+{
+    intptr_t t;
+    if (__builtin_mul_overflow(mn_int_val(a), (intptr_t)(b - 1), &t))
+        return false;
+    *r = (Value)t | 1;
+    return true;
+}
+/* Small-int comparison: the tagged words order like the values. */
+static inline bool mn_small_lt(Value a, Value b) { return (intptr_t)a < (intptr_t)b; }
+/* hash() of a small int exactly as CPython: |x| mod 2**61-1 with x's sign,
+ * and -1 becomes -2.  (hash(1) == hash(1.0) == hash(True).) */
+static inline int64_t mn_small_int_hash(intptr_t x)
+{
+    const int64_t mod = ((int64_t)1 << 61) - 1;
+    int64_t h = x;
+    if (x >= mod || x <= -mod)
+        h = x < 0 ? -((-(int64_t)x) % mod) : x % mod;
+    return h == -1 ? -2 : h;
+}
+/* hash() of any int-like (small, big, bool), and of a float's value
+ * (self is the float object: NaN hashes by identity, as in 3.10+). */
+int64_t mn_int_hash_value(Value v);
+int64_t mn_float_hash_value(Value self, double d);
+
+/* The binop slots of int and float, callable directly from the VM.
+ * mn_int_binop handles int/bool operands (and int op float by delegating
+ * to mn_float_binop); anything else returns mn_NotImplemented. */
+Value mn_int_binop(BinOp op, Value a, Value b);
+Value mn_float_binop(BinOp op, Value a, Value b);
+/* pow(a, b, m) with three ints (TypeError otherwise, CPython's wording). */
+Value mn_int_pow3(Value a, Value b, Value m);
+/* divmod(a, b) for int/bool/float operands: a (q, r) tuple, or
+ * mn_NotImplemented for other types (then try __divmod__/__rdivmod__). */
+Value mn_num_divmod(Value a, Value b);
+Value mn_float_divmod(Value a, Value b);
+/* operator.index(v): v for int-likes, else v.__index__() (must return
+ * an int); TypeError "'float' object cannot be interpreted as an integer". */
+Value mn_number_index(Value v);
+/* bin()/oct()/hex() (base 2, 8, 16; also 10): index(v) in that base with
+ * the 0b/0o/0x prefix after the sign, e.g. "-0xff". */
+Value mn_int_to_base(Value v, int base);
+/* int(d) for a double: truncates; ValueError for NaN, OverflowError for
+ * infinities ("cannot convert float infinity to integer"). */
+Value mn_int_from_double(double d);
+/* Digits of an int-like in base 2..36 (lower case), '-' first when
+ * negative; a GC-allocated C string.  NULL with ValueError when base is
+ * 10 and the value exceeds the int<->str digit limit. */
+char *mn_int_to_cstr(Value v, int base, size_t *len);
+/* int-like -> double, correctly rounded; OverflowError "int too large to
+ * convert to float". */
+int mn_int_as_double(Value v, double *out) MN_CHECK;
+/* Exact comparison of int-like i with d: -1/0/1 (i <, ==, > d), or 2 if
+ * d is NaN (unordered). */
+int mn_int_cmp_double(Value i, double d);
+/* PyFloat_AsDouble: floats, int-likes, __float__, then __index__;
+ * TypeError "must be real number, not str". */
+int mn_to_double(Value v, double *out) MN_CHECK;
+/* CPython 3.11's int<->str conversion limit in decimal digits (default
+ * 4300; 0 = unlimited).  sys.set_int_max_str_digits(n) stores n here
+ * (CPython rejects 0 < n < 640: "maxdigits must be 0 or larger than
+ * 640"); read/written with relaxed atomics. */
+extern int mn_int_max_str_digits;
+/* int()/float() text preparation: with `unicode`, non-ASCII whitespace
+ * becomes ' ', non-ASCII decimal digits (Nd) their ASCII digit and any
+ * other non-ASCII char '?'; then surrounding whitespace is stripped. */
+const char *mn_num_text(const char *s, size_t len, bool unicode, size_t *outlen);
+
+/* PyOS_double_to_string (runtime/format.c): type is 'e' 'E' 'f' 'F' 'g'
+ * 'G' or 'r' (repr: shortest round-trip, prec ignored); flags below.
+ * Returns a GC-allocated C string ("inf"/"nan" for non-finite values). */
+#define MN_DTSF_SIGN      0x01  /* always add a sign */
+#define MN_DTSF_ADD_DOT_0 0x02  /* "1.0", not "1", for integral values */
+#define MN_DTSF_ALT       0x04  /* '#' alternate form */
+#define MN_DTSF_NO_NEG_0  0x08  /* 'z': -0.0 rounds to "0.0" */
+char *mn_double_to_cstr(double x, char type, int prec, int flags, size_t *len);
+/* ascii(v): repr(v) with non-ASCII characters escaped (\xe9, \u20ac,
+ * \U0001f600). */
+Value mn_ascii(Value v);
 
 /* ------------------------------------------------------------------ */
 /* Strings and bytes (runtime/str.c, runtime/bytes.c)                  */
@@ -378,6 +513,100 @@ int mn_slice_indices(Value slice, int64_t len, int64_t *start, int64_t *stop,
 /* A generic iterator over anything with __getitem__ / a C sequence. */
 Value mn_seqiter_new(Value seq);
 
+/* ---- Strings & containers: additions (runtime/str.c ... iter.c) ---- */
+
+/* A list's items array keeps its own capacity in the word just before
+ * items[0] (as a small int), so a reader racing with a writer that swaps
+ * the array can bound-check against the array it actually loaded:
+ *     Value *it = l->items; if (i < l->len && i < mn_items_cap(it)) it[i]
+ * `items` is never NULL (an empty list points at a shared 0-cap array).
+ * ListObject.cap mirrors it for the (single) writer. */
+static inline int64_t mn_items_cap(const Value *items) { return mn_int_val(items[-1]); }
+
+/* Iterators the VM's FOR_ITER may step inline (exact type check first).
+ *  ListIterObject (ListIterType): yields list->items[index++] while
+ *    index < list->len; sets `list` to 0 when exhausted, so a list that
+ *    grows later is not seen again (CPython behaviour).
+ *  TupleIterObject (TupleIterType): the same over a tuple (never shrinks).
+ *  RangeIterObject (RangeIterType): yields mn_int(next) then next += step,
+ *    `remaining` times.  range() only accepts bounds within the small-int
+ *    range, so every value yielded is a small int. */
+typedef struct { Object hdr; Value list; int64_t index; } ListIterObject;
+typedef struct { Object hdr; Value tuple; int64_t index; } TupleIterObject;
+typedef struct { Object hdr; int64_t next, step, remaining; } RangeIterObject;
+extern Type ListIterType, ListRevIterType, TupleIterType, RangeIterType,
+    StrIterType, BytesIterType, DictKeysType, DictValuesType, DictItemsType,
+    DictIterType, SetIterType;
+/* Builtin iterator types (runtime/iter.c); the builtins engineer binds
+ * them as enumerate, zip, map, filter, reversed.  Calling the type
+ * constructs one (new slot) with CPython's argument rules. */
+extern Type EnumerateType, ZipType, MapType, FilterType, ReversedType;
+
+/* Init hooks (runtime/init.c):
+ *   mn_init_str()         FIRST, before anything is interned: intern table
+ *                         and the one-character string cache.  Readies no
+ *                         type (mn_id does not exist yet).
+ *   mn_init_containers()  at the "mn_type_ready every type" stage: readies
+ *                         every type of str.c bytes.c tuple.c list.c dict.c
+ *                         set.c range.c slice.c iter.c, incl. the private
+ *                         iterator/view types.  Returns -1 on failure. */
+void mn_init_str(void);
+int mn_init_containers(void) MN_CHECK;
+
+/* A `hash` slot for unhashable types: raises "unhashable type: 'list'". */
+int mn_unhashable(Value self, int64_t *out);
+
+/* Per-thread repr recursion guard (uses ThreadState.repr_active):
+ * mn_repr_enter returns 1 if `obj` is already being repr'd on this thread
+ * (print "[...]" / "{...}"), else records it and returns 0; every 0 must be
+ * paired with mn_repr_leave(obj). */
+int mn_repr_enter(Value obj);
+void mn_repr_leave(Value obj);
+
+/* Strings */
+Value mn_str_from_codepoint(uint32_t cp);       /* chr(); caller checks range */
+int64_t mn_str_codepoint_at(Value s, int64_t i);/* 0 <= i < nchars */
+/* True if v is a str (exact or subclass). */
+static inline bool mn_is_str(Value v)
+{
+    return mn_is_obj(v) && (mn_obj(v)->type->flags & TF_STR_SUB);
+}
+/* Decode/validate UTF-8 (bytes.decode, file reads): returns a str or raises
+ * UnicodeDecodeError with CPython's message.  errors is "strict",
+ * "replace" or "ignore". */
+Value mn_str_decode_utf8(const char *p, size_t len, const char *errors);
+/* Raised by str.encode / bytes.decode (runtime/exception.c, subclasses of
+ * UnicodeError, constructed with CPython's 5 arguments). */
+extern Type UnicodeDecodeErrorType, UnicodeEncodeErrorType;
+/* str.format(*args, **kwargs) -- implemented in runtime/format.c. */
+Value mn_str_format_method(Value *args, int nargs, Value kwargs);
+
+/* Tuples / lists / dicts / sets */
+static inline bool mn_is_tuple(Value v)
+{
+    return mn_is_obj(v) && (mn_obj(v)->type->flags & TF_TUPLE_SUB);
+}
+static inline bool mn_is_list(Value v)
+{
+    return mn_is_obj(v) && (mn_obj(v)->type->flags & TF_LIST_SUB);
+}
+static inline bool mn_is_dict(Value v)
+{
+    return mn_is_obj(v) && (mn_obj(v)->type->flags & TF_DICT_SUB);
+}
+int mn_list_extend(Value list, Value iterable) MN_CHECK;   /* list.extend */
+Value mn_list_pop(Value list, int64_t i);       /* IndexError as CPython */
+Value mn_dict_keys_list(Value d);               /* list(d) */
+Value mn_range_new(int64_t start, int64_t stop, int64_t step);
+/* set.update(iterable) with CPython's merge algorithm.  Set displays:
+ * CPython compiles {c1, c2, c3, ...} with three or more constant elements
+ * to BUILD_SET 0 + LOAD_CONST frozenset(...) + SET_UPDATE, and the merge
+ * of a frozenset into an empty set places elements differently from
+ * adding them one by one, so print({1, 2, 3, 17, 33, 9, 8}) only matches
+ * CPython if the compiler does the same (frozenset constant built with
+ * mn_set_new(&FrozenSetType) + mn_set_add in source order, then this). */
+int mn_set_update(Value s, Value iterable) MN_CHECK;
+
 /* ------------------------------------------------------------------ */
 /* Functions, methods, modules (runtime/function.c, module.c)          */
 /* ------------------------------------------------------------------ */
@@ -454,11 +683,40 @@ Value mn_format(Value v, Value spec);
  *   one, a '$' before the first keyword-only one, e.g. "x|base" or
  *   "*|sep,end,file,flush" is NOT supported (collect *args yourself).
  *   out[i] receives each parameter, 0 where an optional one is missing.
+ *   Also accepted: a '/' after the last positional-only parameter (those
+ *   cannot be passed by keyword), e.g. "iterable,/|start".
+ *   fname is the bare name ("print", "split"); messages add the "()".
  * Raises TypeError with CPython's wording on a bad call. */
 int mn_argparse(const char *fname, Value *args, int nargs, Value kwargs,
                 const char *spec, Value *out) MN_CHECK;
 /* TypeError unless nargs is in [min, max] and kwargs is empty. */
 int mn_argcheck(const char *fname, int nargs, Value kwargs, int min, int max) MN_CHECK;
+
+/* ---- Object model additions (runtime/object.c type.c abstract.c
+ *      method.c module.c) ---- */
+
+/* More descriptor types: getset descriptors (a GetSetDef in a type's
+ * dict), slot wrappers (list.__len__, object.__init__ ...), member
+ * descriptors (__slots__ entries) and the `list[int]` alias object. */
+extern Type GetSetDescrType, WrapperDescrType, MemberDescrType, GenericAliasType;
+/* super(type, obj); zero-argument super() is compiled to
+ * mn_super_new(__class__ cell contents, first argument). */
+Value mn_super_new(Value type, Value obj);
+/* issubclass(derived, cls): cls a class or tuple of classes. */
+int mn_issubclass(Value derived, Value cls) MN_CHECK;
+/* callable(v) */
+static inline bool mn_is_callable(Value v) { return mn_typeof(v)->call != NULL; }
+/* "<__main__.Point object at 0x...>" -- object.__repr__. */
+Value mn_default_repr(Value v);
+/* Look `name` up on the TYPE of obj only (how CPython finds special
+ * methods: __enter__, __exit__, __abs__, __round__ ...) and call it with
+ * obj prepended.  Returns 0 with no exception if the type has no such
+ * attribute. */
+Value mn_call_special(Value obj, Value name, Value *args, int nargs);
+/* Native modules: the module built by its registered ModuleInit (built on
+ * first use, then cached); 0 with no exception if no native module has
+ * that name, MN_ERR if its init failed.  Thread-safe. */
+Value mn_find_native_module(const char *name);
 
 /* ------------------------------------------------------------------ */
 /* Exceptions (runtime/exception.c)                                    */
@@ -487,6 +745,26 @@ extern Type BaseExceptionType, ExceptionType, ArithmeticErrorType,
     FileNotFoundErrorType, TimeoutErrorType, KeyboardInterruptType,
     SystemExitType, MemoryErrorType, SyntaxErrorType, ImportErrorType,
     ModuleNotFoundErrorType, EOFErrorType;
+/* The rest of CPython's builtin hierarchy (UnicodeDecodeErrorType and
+ * UnicodeEncodeErrorType are declared with the strings above). */
+extern Type GeneratorExitType, StopAsyncIterationType, FloatingPointErrorType,
+    BufferErrorType, ReferenceErrorType, SystemErrorType,
+    IndentationErrorType, TabErrorType, UnicodeTranslateErrorType,
+    ConnectionErrorType, BrokenPipeErrorType, ConnectionAbortedErrorType,
+    ConnectionRefusedErrorType, ConnectionResetErrorType,
+    FileExistsErrorType, PermissionErrorType, InterruptedErrorType,
+    ChildProcessErrorType, ProcessLookupErrorType, BlockingIOErrorType,
+    IsADirectoryErrorType, NotADirectoryErrorType, WarningType,
+    UserWarningType, DeprecationWarningType, PendingDeprecationWarningType,
+    RuntimeWarningType, SyntaxWarningType, FutureWarningType,
+    ImportWarningType, UnicodeWarningType, BytesWarningType,
+    ResourceWarningType, EncodingWarningType;
+/* Every builtin exception type above, NULL-terminated, base classes
+ * before subclasses: the builtins module binds each under t->name. */
+extern Type *const mn_exception_types[];
+/* OSError(errno, strerror[, filename]): an instance of the subclass that
+ * CPython picks for the errno (ENOENT -> FileNotFoundError ...). */
+Value mn_oserror_new(int err, const char *filename);
 
 /* Raise: set the current thread's exception and return MN_ERR. */
 Value mn_raise(Type *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -507,6 +785,12 @@ const char *mn_linecache_get(const char *filename, int lineno);
 /* Print `Traceback (most recent call last):` ... `ValueError: msg` in
  * CPython's format (with chained causes/contexts) to f. */
 void mn_print_exception(Value exc, FILE *f);
+/* Write out everything buffered in sys.stdout, sys.stderr and every
+ * unclosed output file (stdlib/fileio.c).  Call it before writing to the
+ * C-level stderr (tracebacks: so stdout text printed before the error
+ * appears before it), in mn_finalize, and before fork().  Errors (a
+ * closed pipe) are ignored and the data dropped. */
+void mn_flush_std_streams(void);
 
 /* ------------------------------------------------------------------ */
 /* Well-known interned names                                           */
@@ -550,10 +834,35 @@ extern struct MnIds mn_id;
  * module and the native module registry.  Called once from main after
  * gc_init and before the first thread state is made. */
 int mn_runtime_init(void) MN_CHECK;
-/* Each runtime/stdlib file with static types or tables exposes a hook
- * `void mn_init_<file>(void)` that mn_runtime_init (runtime/init.c) calls
- * in dependency order: str (interning) and dict first, then the names in
- * mn_id, then every type via mn_type_ready, then builtins and the native
- * module registry.  The list of hooks is in runtime/init.c. */
+/* Each runtime/stdlib part with static types or tables exposes a hook
+ * that mn_runtime_init (runtime/init.c) calls in this order:
+ *
+ *   1. mn_init_str()          intern table (declared with the strings)
+ *   2. the names in mn_id are interned
+ *   3. mn_init_object() mn_init_type() mn_init_method() mn_init_module()
+ *      mn_init_exceptions()   (object model: ready their own types)
+ *      mn_init_containers()   (declared with the containers)
+ *      mn_init_int() mn_init_float() mn_init_function()
+ *   4. init.c calls mn_type_ready on EVERY type declared in this header
+ *   5. mn_init_builtins() then mn_init_stdlib()  (builtins module, native
+ *      module registry: everything may be used by now)
+ *
+ * The rule for types: a hook in step 3 readies the types its file owns
+ * that are NOT declared here (private iterator types ...); step 4 sweeps
+ * the rest, so forgetting one is harmless.  mn_type_ready is idempotent,
+ * readies the base first, and needs only str and dict to work, so hooks
+ * may ready types in any order.  Hooks must not run mini code or depend on
+ * another hook of step 3 having run.  A hook returning int returns -1
+ * with an exception set (or after printing) on failure. */
+void mn_init_object(void);
+void mn_init_type(void);
+void mn_init_method(void);
+void mn_init_module(void);
+void mn_init_exceptions(void);
+void mn_init_int(void);
+void mn_init_float(void);
+void mn_init_function(void);
+void mn_init_builtins(void);
+void mn_init_stdlib(void);
 
 #endif

@@ -50,6 +50,12 @@ typedef struct ThreadState {
                                    bare `raise` and __context__): 0 if none */
 
     _Atomic uint32_t eval_breaker;
+    /* --switch-instructions countdown (vm/gil.h, "eval loop contract"):
+     * while the eval loop runs in counting mode it decrements this before
+     * every instruction and calls gil_instr_expired() when it drops below 0.
+     * Read and written only by the owning thread (vm/gil.c resets it when
+     * this thread acquires the GIL). */
+    long instr_budget;
     Value async_exc;            /* posted exception for EB_ASYNC_EXC */
 
     /* Identity */
@@ -60,6 +66,24 @@ typedef struct ThreadState {
     Value thread_obj;           /* the mini Thread object, or 0 */
 
     void *gil_local;            /* per-thread GIL bookkeeping (vm/gil.c) */
+
+    /* Containers whose repr is in progress on this thread, so a list that
+     * contains itself prints [[...]] (mn_repr_enter/leave, runtime/list.c).
+     * A malloc'd array owned by list.c; the objects in it are kept alive by
+     * the C frames repr'ing them, so the collector need not see it. */
+    void **repr_active;
+    int repr_depth, repr_cap;
+
+    /* VM stack and C-stack guards (vm/eval.c, vm/tstate.c).
+     * stack_base..stack_limit is the CURRENT chunk of the VM stack; chunks
+     * are chained through their first word (the previous chunk) so deep
+     * recursion grows the stack without moving frames.  c_stack_limit is
+     * the lowest C stack address eval may reach before raising
+     * RecursionError (the thread's stack bottom plus a safety margin);
+     * c_depth counts nested C re-entries of the eval loop. */
+    Value *stack_chunk;
+    char *c_stack_limit;
+    int c_depth;
 } ThreadState;
 
 typedef struct Interp {
