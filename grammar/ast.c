@@ -832,6 +832,8 @@ void mn_format_syntax_error(const char *filename, const char *src,
     /* Find line err->line; \r\n and lone \r count as line ends, like the
      * parser's own normalisation. */
     const char *p = src, *end = src ? src + len : NULL;
+    if (src && len >= 3 && memcmp(src, "\xef\xbb\xbf", 3) == 0)
+        p += 3;             /* the parser skipped the byte-order mark */
     int line = 1;
     while (p && p < end && line < err->line) {
         if (*p == '\n') {

@@ -509,22 +509,37 @@ static bool fparse(FCtx *fc, Cur *c, int level, bool in_spec,
     return flush_literal(fc, c, from, line, col, pieces);
 }
 
-/* Append pieces to out, merging adjacent E_STR pieces. */
-static void add_piece(NodeList *out, Node *piece)
+/* Merge each run of adjacent E_STR pieces into one (a single copy per
+ * run, so long concatenations stay linear). */
+static NodeList merge_pieces(const NodeList *in)
 {
-    if (piece->kind == E_STR && out->n > 0
-        && out->items[out->n - 1]->kind == E_STR) {
-        Node *last = out->items[out->n - 1];
-        size_t n = last->u.lit.len + piece->u.lit.len;
-        char *s = gc_alloc_atomic(n + 1);
-        memcpy(s, last->u.lit.s, last->u.lit.len);
-        memcpy(s + last->u.lit.len, piece->u.lit.s, piece->u.lit.len);
-        Node *m = str_piece(s, n, last->line, last->col, piece->end_line,
-                            piece->end_col);
-        out->items[out->n - 1] = m;
-        return;
+    NodeList out = {0};
+    for (int i = 0; i < in->n;) {
+        Node *x = in->items[i];
+        int j = i + 1;
+        if (x->kind == E_STR)
+            while (j < in->n && in->items[j]->kind == E_STR)
+                j++;
+        if (j == i + 1) {
+            mn_nodelist_append(&out, x);
+            i = j;
+            continue;
+        }
+        size_t total = 0;
+        for (int k = i; k < j; k++)
+            total += in->items[k]->u.lit.len;
+        char *s = gc_alloc_atomic(total + 1);
+        size_t o = 0;
+        for (int k = i; k < j; k++) {
+            memcpy(s + o, in->items[k]->u.lit.s, in->items[k]->u.lit.len);
+            o += in->items[k]->u.lit.len;
+        }
+        Node *last = in->items[j - 1];
+        mn_nodelist_append(&out, str_piece(s, total, x->line, x->col,
+                                           last->end_line, last->end_col));
+        i = j;
     }
-    mn_nodelist_append(out, piece);
+    return out;
 }
 
 Node *mn_strings_node(Parser *p, StrList *strs)
@@ -565,26 +580,22 @@ Node *mn_strings_node(Parser *p, StrList *strs)
         n->u.lit.len = total;
         return n;
     }
-    NodeList out = {0};
+    NodeList pieces = {0};
     for (int i = 0; i < strs->n; i++) {
         StrTok *t = strs->items[i];
         if (t->kind != 'f') {
             if (t->vlen)
-                add_piece(&out, str_piece(t->val, t->vlen, t->loc.first_line,
-                                          t->loc.first_column,
-                                          t->loc.last_line,
-                                          t->loc.last_column));
+                mn_nodelist_append(&pieces, str_piece(t->val, t->vlen,
+                                   t->loc.first_line, t->loc.first_column,
+                                   t->loc.last_line, t->loc.last_column));
             continue;
         }
         FCtx fc = {p, t->raw, t};
         Cur c = {t->text, 0, t->len, t->line, t->col};
-        NodeList pieces = {0};
         if (!fparse(&fc, &c, 0, false, &pieces))
             return NULL;
-        for (int k = 0; k < pieces.n; k++)
-            add_piece(&out, pieces.items[k]);
     }
     Node *n = mn_node_at(E_FSTRING, &loc);
-    n->u.seq.elts = out;
+    n->u.seq.elts = merge_pieces(&pieces);
     return n;
 }

@@ -256,6 +256,7 @@ static Parser *parser_new(const char *text, size_t len, const char *filename,
     p->line = 1;
     p->col = 1;
     p->at_bol = true;
+    p->expr_pending[0] = true;
     return p;
 }
 

@@ -56,6 +56,10 @@ typedef struct ArgList {
     NodeList keywords;      /* E_KEYWORD; name NULL for ** */
     Node *genexp_bare;      /* an unparenthesised genexp argument */
     int nitems;             /* total number of arguments */
+    bool has_kw, has_kwunpack;      /* seen `name=` / `**` so far */
+    const char **names;     /* hash set of keyword names (open addressing,
+                               allocated once there are many) */
+    int names_cap, nnames;
 } ArgList;
 
 /* One parameter item as written, before validation builds Params. */
@@ -84,7 +88,6 @@ typedef struct PendingTok {
     YYSTYPE val;
     YYLTYPE loc;
     int depth;              /* bracket level the token sits at */
-    bool first;             /* first token of its logical line */
 } PendingTok;
 
 /* A `(x as y)` with-item seen inside parentheses; legal only as the head of
@@ -145,10 +148,9 @@ typedef struct Parser {
     int block_line;
     /* The token last handed to bison (the lookahead when a syntax error
      * is reported) and the one before it. */
-    int cur_tok, prev_tok, prev2_tok;
+    int cur_tok, prev_tok;
     YYLTYPE cur_loc, prev_loc;
     const char *cur_name, *prev_name;   /* text when the token is a NAME */
-    bool cur_first, prev_first;         /* first token of a logical line */
     int cur_depth;                      /* bracket level of cur_tok */
     bool cur_synth;         /* cur_tok was synthesised at end of input */
     bool err_synth;         /* the syntax error was at such a token */
@@ -159,6 +161,7 @@ typedef struct Parser {
 
     /* ---- parse results ---- */
     Node *result;
+    Node *bare_genexp;      /* the last `f(x for x in y)`-style argument */
     ParenAs *paren_as;
     int nparen_as, cap_paren_as;
 } Parser;

@@ -70,9 +70,11 @@ static NodeList list_cat(NodeList a, NodeList b)
     return a;
 }
 
-static Node *binop(int op, Node *l, Node *r)
+/* Composite expressions take the rule's location, which (as in CPython)
+ * covers the parentheses around their first and last operands. */
+static Node *binop(int op, Node *l, Node *r, const YYLTYPE *loc)
 {
-    Node *n = mn_node_new(E_BINOP, l->line, l->col, r->end_line, r->end_col);
+    Node *n = mn_node_at(E_BINOP, loc);
     n->u.bin.op = op;
     n->u.bin.left = l;
     n->u.bin.right = r;
@@ -81,24 +83,21 @@ static Node *binop(int op, Node *l, Node *r)
 
 static Node *unary(int op, Node *operand, const YYLTYPE *loc)
 {
-    Node *n = mn_node_new(E_UNARY, loc->first_line, loc->first_column,
-                          operand->end_line, operand->end_col);
+    Node *n = mn_node_at(E_UNARY, loc);
     n->u.un.op = op;
     n->u.un.operand = operand;
     return n;
 }
 
-static Node *boolop(bool is_and, NodeList values)
+static Node *boolop(bool is_and, NodeList values, const YYLTYPE *loc)
 {
-    Node *f = values.items[0], *l = values.items[values.n - 1];
-    Node *n = mn_node_new(E_BOOLOP, f->line, f->col, l->end_line,
-                          l->end_col);
+    Node *n = mn_node_at(E_BOOLOP, loc);
     n->u.boolop.is_and = is_and;
     n->u.boolop.values = values;
     return n;
 }
 
-static void compare_add(Node *c, int op, Node *right)
+static void compare_add(Node *c, int op, Node *right, const YYLTYPE *loc)
 {
     int k = c->u.cmp.comparators.n;
     if (k == 0)
@@ -107,25 +106,16 @@ static void compare_add(Node *c, int op, Node *right)
         c->u.cmp.ops = gc_realloc(c->u.cmp.ops, 2 * (size_t)k * sizeof(AstCmp));
     c->u.cmp.ops[k] = (AstCmp)op;
     mn_nodelist_append(&c->u.cmp.comparators, right);
-    c->end_line = right->end_line;
-    c->end_col = right->end_col;
+    c->end_line = loc->last_line;
+    c->end_col = loc->last_column;
 }
 
-/* A tuple without parentheses starts at its first element (so that a
- * parenthesised tuple, which starts at its `(`, can be told apart). */
-static Node *bare_tuple(NodeList elts)
+/* A tuple display without parentheses (`a, b`). */
+static Node *bare_tuple(NodeList elts, const YYLTYPE *loc)
 {
-    Node *f = elts.items[0], *l = elts.items[elts.n - 1];
-    Node *t = mn_node_new(E_TUPLE, f->line, f->col, l->end_line, l->end_col);
+    Node *t = mn_node_at(E_TUPLE, loc);
     t->u.seq.elts = elts;
     return t;
-}
-
-static bool is_paren_tuple(const Node *t)
-{
-    return t->kind == E_TUPLE && t->u.seq.elts.n > 0
-           && (t->line != t->u.seq.elts.items[0]->line
-               || t->col != t->u.seq.elts.items[0]->col);
 }
 
 static Node *seq(NodeKind kind, NodeList elts, const YYLTYPE *loc)
@@ -255,50 +245,89 @@ static ArgList *args_new(void)
     return gc_alloc(sizeof(ArgList));
 }
 
-static bool is_bare_genexp(const Node *g)
+static unsigned name_hash(const char *s)
 {
-    return g->kind == E_GENEXP && g->line == g->u.comp.elt->line
-           && g->col == g->u.comp.elt->col;
+    unsigned h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
+
+/* Insert into the keyword-name set; false if already present. */
+static bool names_insert(const char **set, int cap, const char *name)
+{
+    for (unsigned i = name_hash(name) & (unsigned)(cap - 1);;
+         i = (i + 1) & (unsigned)(cap - 1)) {
+        if (!set[i]) {
+            set[i] = name;
+            return true;
+        }
+        if (strcmp(set[i], name) == 0)
+            return false;
+    }
+}
+
+/* Has `name` been passed as a keyword already?  A linear scan for the
+ * usual handful, a hash set for calls with many keywords. */
+static bool keyword_seen(ArgList *a, const char *name)
+{
+    if (a->nnames < 16 && !a->names) {
+        for (int i = 0; i < a->keywords.n; i++) {
+            const char *o = a->keywords.items[i]->u.kw.name;
+            if (o && strcmp(o, name) == 0)
+                return true;
+        }
+        a->nnames++;
+        return false;
+    }
+    if (!a->names || 2 * (a->nnames + 1) > a->names_cap) {
+        int cap = a->names_cap ? 2 * a->names_cap : 64;
+        const char **set = gc_alloc((size_t)cap * sizeof(char *));
+        for (int i = 0; i < a->keywords.n; i++) {
+            const char *o = a->keywords.items[i]->u.kw.name;
+            if (o)
+                names_insert(set, cap, o);
+        }
+        a->names = set;
+        a->names_cap = cap;
+    }
+    if (!names_insert(a->names, a->names_cap, name))
+        return true;
+    a->nnames++;
+    return false;
 }
 
 static bool args_add(Parser *p, ArgList *a, Node *arg)
 {
     a->nitems++;
-    bool has_kw = false, has_kwunpack = false;
-    for (int i = 0; i < a->keywords.n; i++) {
-        if (a->keywords.items[i]->u.kw.name)
-            has_kw = true;
-        else
-            has_kwunpack = true;
-    }
-    if (is_bare_genexp(arg) && !a->genexp_bare)
+    if (arg == p->bare_genexp && !a->genexp_bare)
         a->genexp_bare = arg;
     if (arg->kind == E_KEYWORD) {
         const char *name = arg->u.kw.name;
         if (name) {
-            for (int i = 0; i < a->keywords.n; i++) {
-                const char *o = a->keywords.items[i]->u.kw.name;
-                if (o && strcmp(o, name) == 0) {
-                    mn_set_error(p, arg->line, arg->col,
-                                 "keyword argument repeated: %s", name);
-                    return false;
-                }
+            if (keyword_seen(a, name)) {
+                mn_set_error(p, arg->line, arg->col,
+                             "keyword argument repeated: %s", name);
+                return false;
             }
+            a->has_kw = true;
+        } else {
+            a->has_kwunpack = true;
         }
         mn_nodelist_append(&a->keywords, arg);
         return true;
     }
     if (arg->kind == E_STARRED) {
-        if (has_kwunpack) {
+        if (a->has_kwunpack) {
             mn_set_error(p, arg->line, arg->col, "iterable argument "
                          "unpacking follows keyword argument unpacking");
             return false;
         }
-    } else if (has_kwunpack) {
+    } else if (a->has_kwunpack) {
         mn_set_error(p, arg->line, arg->col, "positional argument follows "
                      "keyword argument unpacking");
         return false;
-    } else if (has_kw) {
+    } else if (a->has_kw) {
         mn_set_error(p, arg->line, arg->col, "positional argument follows "
                      "keyword argument");
         return false;
@@ -318,12 +347,21 @@ static bool args_check(Parser *p, const ArgList *a)
     return true;
 }
 
-static Node *call(Parser *p, Node *func, ArgList *a, const YYLTYPE *loc)
+/* `loc` is the whole call, `paren` its parenthesised argument list. */
+static Node *call(Parser *p, Node *func, ArgList *a, const YYLTYPE *loc,
+                  const YYLTYPE *paren)
 {
     if (!args_check(p, a))
         return NULL;
-    Node *n = mn_node_new(E_CALL, func->line, func->col, loc->last_line,
-                          loc->last_column);
+    if (a && a->genexp_bare) {
+        /* f(x for x in y): the generator's parentheses are the call's */
+        Node *g = a->genexp_bare;
+        g->line = paren->first_line;
+        g->col = paren->first_column;
+        g->end_line = paren->last_line;
+        g->end_col = paren->last_column;
+    }
+    Node *n = mn_node_at(E_CALL, loc);
     n->u.call.func = func;
     if (a) {
         n->u.call.args = a->args;
@@ -333,7 +371,8 @@ static Node *call(Parser *p, Node *func, ArgList *a, const YYLTYPE *loc)
 }
 
 /* `test '=' test` in an argument list. */
-static Node *keyword_arg(Parser *p, Node *name, Node *value)
+static Node *keyword_arg(Parser *p, Node *name, Node *value,
+                         const YYLTYPE *loc)
 {
     if (name->kind != E_NAME) {
         if (name->kind == E_TRUE || name->kind == E_FALSE
@@ -345,14 +384,14 @@ static Node *keyword_arg(Parser *p, Node *name, Node *value)
                          "contain assignment, perhaps you meant \"==\"?");
         return NULL;
     }
-    Node *k = mn_node_new(E_KEYWORD, name->line, name->col, value->end_line,
-                          value->end_col);
+    Node *k = mn_node_at(E_KEYWORD, loc);
     k->u.kw.name = name->u.name.id;
     k->u.kw.value = value;
     return k;
 }
 
-static Node *named_expr(Parser *p, Node *target, Node *value)
+static Node *named_expr(Parser *p, Node *target, Node *value,
+                        const YYLTYPE *loc)
 {
     if (target->kind != E_NAME) {
         mn_set_error(p, target->line, target->col,
@@ -360,8 +399,7 @@ static Node *named_expr(Parser *p, Node *target, Node *value)
                      mn_expr_name(target));
         return NULL;
     }
-    Node *n = mn_node_new(E_NAMEDEXPR, target->line, target->col,
-                          value->end_line, value->end_col);
+    Node *n = mn_node_at(E_NAMEDEXPR, loc);
     n->u.named.target = target;
     n->u.named.value = value;
     return n;
@@ -579,7 +617,8 @@ static NodeList with_items(Parser *p, NodeList items)
             use_paren_as(p, e);
             return list1(e);
         }
-        if (!w->u.withitem.target && is_paren_tuple(e)) {
+        /* a tuple can only get here from a parenthesised display */
+        if (!w->u.withitem.target && e->kind == E_TUPLE) {
             NodeList out = {0};
             for (int i = 0; i < e->u.seq.elts.n; i++) {
                 Node *x = e->u.seq.elts.items[i];
@@ -615,6 +654,52 @@ static void set_end(Node *n, const YYLTYPE *loc)
 {
     n->end_line = loc->last_line;
     n->end_col = loc->last_column;
+}
+
+/* A compound statement ends where its last clause's last statement ends
+ * (its location would otherwise run to the DEDENT, i.e. to the start of
+ * the next statement). */
+static void end_at(Node *n, const NodeList *l)
+{
+    if (l->n > 0) {
+        n->end_line = l->items[l->n - 1]->end_line;
+        n->end_col = l->items[l->n - 1]->end_col;
+    }
+}
+
+static Node *fix_end(Node *n)
+{
+    switch (n->kind) {
+    case S_IF: case S_WHILE:
+        end_at(n, &n->u.cond.body);
+        end_at(n, &n->u.cond.orelse);
+        break;
+    case S_FOR:
+        end_at(n, &n->u.forl.body);
+        end_at(n, &n->u.forl.orelse);
+        break;
+    case S_TRY:
+        end_at(n, &n->u.try_.body);
+        end_at(n, &n->u.try_.handlers);
+        end_at(n, &n->u.try_.orelse);
+        end_at(n, &n->u.try_.finalbody);
+        break;
+    case S_EXCEPT:
+        end_at(n, &n->u.handler.body);
+        break;
+    case S_WITH:
+        end_at(n, &n->u.with.body);
+        break;
+    case S_DEF:
+        end_at(n, &n->u.func.body);
+        break;
+    case S_CLASS:
+        end_at(n, &n->u.cls.body);
+        break;
+    default:
+        break;
+    }
+    return n;
 }
 }
 
@@ -793,8 +878,8 @@ assign_targets
     ;
 
 testlist_star_expr
-    : tse_list              { $$ = $1.n == 1 ? $1.items[0] : bare_tuple($1); }
-    | tse_list ','          { $$ = bare_tuple($1); }
+    : tse_list              { $$ = $1.n == 1 ? $1.items[0] : bare_tuple($1, &@$); }
+    | tse_list ','          { $$ = bare_tuple($1, &@$); }
     ;
 
 tse_list
@@ -1004,6 +1089,9 @@ if_stmt
             $$->u.cond.test = $2;
             $$->u.cond.body = $4;
             $$ = if_chain($$, $5, $6);
+            for (int i = $5.n - 1; i >= 0; i--)
+                fix_end($5.items[i]);
+            fix_end($$);
         }
     ;
 
@@ -1034,6 +1122,7 @@ while_stmt
             $$->u.cond.test = $2;
             $$->u.cond.body = $4;
             $$->u.cond.orelse = $5;
+            fix_end($$);
         }
     ;
 
@@ -1046,6 +1135,7 @@ for_stmt
             $$->u.forl.iter = $4;
             $$->u.forl.body = $6;
             $$->u.forl.orelse = $7;
+            fix_end($$);
         }
     ;
 
@@ -1057,12 +1147,14 @@ try_stmt
             $$->u.try_.handlers = $4;
             $$->u.try_.orelse = $5;
             $$->u.try_.finalbody = $6;
+            fix_end($$);
         }
     | TRY ':' suite FINALLY ':' suite
         {
             $$ = NEW(S_TRY, @$);
             $$->u.try_.body = $3;
             $$->u.try_.finalbody = $6;
+            fix_end($$);
         }
     ;
 
@@ -1076,12 +1168,14 @@ handler
         {
             $$ = NEW(S_EXCEPT, @$);
             $$->u.handler.body = $3;
+            fix_end($$);
         }
     | EXCEPT test ':' suite
         {
             $$ = NEW(S_EXCEPT, @$);
             $$->u.handler.type = $2;
             $$->u.handler.body = $4;
+            fix_end($$);
         }
     | EXCEPT test AS NAME ':' suite
         {
@@ -1089,6 +1183,7 @@ handler
             $$->u.handler.type = $2;
             $$->u.handler.name = $4;
             $$->u.handler.body = $6;
+            fix_end($$);
         }
     | EXCEPT test ','
         {
@@ -1107,6 +1202,7 @@ with_stmt
             $$ = NEW(S_WITH, @$);
             $$->u.with.items = with_items(p, $2);
             $$->u.with.body = $4;
+            fix_end($$);
         }
     ;
 
@@ -1130,6 +1226,7 @@ funcdef
             $$ = NEW(S_DEF, @$);
             $$->u.func.name = $2;
             $$->u.func.body = $7;
+            fix_end($$);
         }
     | DEF NAME '(' tparams ')' ret_annot ':' suite
         {
@@ -1137,6 +1234,7 @@ funcdef
             $$->u.func.name = $2;
             CHECK(build_params(p, $4, &$$->u.func.params));
             $$->u.func.body = $8;
+            fix_end($$);
         }
     ;
 
@@ -1175,12 +1273,14 @@ classdef
             $$ = NEW(S_CLASS, @$);
             $$->u.cls.name = $2;
             $$->u.cls.body = $4;
+            fix_end($$);
         }
     | CLASS NAME '(' ')' ':' suite
         {
             $$ = NEW(S_CLASS, @$);
             $$->u.cls.name = $2;
             $$->u.cls.body = $6;
+            fix_end($$);
         }
     | CLASS NAME '(' arglist opt_comma ')' ':' suite
         {
@@ -1190,6 +1290,7 @@ classdef
             $$->u.cls.bases = $4->args;
             $$->u.cls.keywords = $4->keywords;
             $$->u.cls.body = $8;
+            fix_end($$);
         }
     ;
 
@@ -1219,7 +1320,7 @@ decorator
 
 namedexpr_test
     : test
-    | test COLONEQ test                 { $$ = named_expr(p, $1, $3); CHECK($$); }
+    | test COLONEQ test                 { $$ = named_expr(p, $1, $3, &@$); CHECK($$); }
     ;
 
 test
@@ -1271,7 +1372,7 @@ lparam
 
 or_test
     : and_test
-    | or_chain                          { $$ = boolop(false, $1); }
+    | or_chain                          { $$ = boolop(false, $1, &@$); }
     ;
 
 or_chain
@@ -1281,7 +1382,7 @@ or_chain
 
 and_test
     : not_test
-    | and_chain                         { $$ = boolop(true, $1); }
+    | and_chain                         { $$ = boolop(true, $1, &@$); }
     ;
 
 and_chain
@@ -1290,7 +1391,7 @@ and_chain
     ;
 
 not_test
-    : NOT not_test                      { $$ = unary(AST_NOT, $2, &@1); }
+    : NOT not_test                      { $$ = unary(AST_NOT, $2, &@$); }
     | comparison
     ;
 
@@ -1302,12 +1403,11 @@ comparison
 cmp_chain
     : expr comp_op expr
         {
-            $$ = mn_node_new(E_COMPARE, $1->line, $1->col, $3->end_line,
-                             $3->end_col);
+            $$ = NEW(E_COMPARE, @$);
             $$->u.cmp.left = $1;
-            compare_add($$, $2, $3);
+            compare_add($$, $2, $3, &@$);
         }
-    | cmp_chain comp_op expr            { $$ = $1; compare_add($$, $2, $3); }
+    | cmp_chain comp_op expr            { $$ = $1; compare_add($$, $2, $3, &@$); }
     ;
 
 comp_op
@@ -1325,67 +1425,75 @@ comp_op
 
 expr
     : xor_expr
-    | expr '|' xor_expr                 { $$ = binop(OP_OR, $1, $3); }
+    | expr '|' xor_expr                 { $$ = binop(OP_OR, $1, $3, &@$); }
     ;
 
 xor_expr
     : and_expr
-    | xor_expr '^' and_expr             { $$ = binop(OP_XOR, $1, $3); }
+    | xor_expr '^' and_expr             { $$ = binop(OP_XOR, $1, $3, &@$); }
     ;
 
 and_expr
     : shift_expr
-    | and_expr '&' shift_expr           { $$ = binop(OP_AND, $1, $3); }
+    | and_expr '&' shift_expr           { $$ = binop(OP_AND, $1, $3, &@$); }
     ;
 
 shift_expr
     : arith_expr
-    | shift_expr LSHIFT arith_expr      { $$ = binop(OP_LSHIFT, $1, $3); }
-    | shift_expr RSHIFT arith_expr      { $$ = binop(OP_RSHIFT, $1, $3); }
+    | shift_expr LSHIFT arith_expr      { $$ = binop(OP_LSHIFT, $1, $3, &@$); }
+    | shift_expr RSHIFT arith_expr      { $$ = binop(OP_RSHIFT, $1, $3, &@$); }
     ;
 
 arith_expr
     : term
-    | arith_expr '+' term               { $$ = binop(OP_ADD, $1, $3); }
-    | arith_expr '-' term               { $$ = binop(OP_SUB, $1, $3); }
+    | arith_expr '+' term               { $$ = binop(OP_ADD, $1, $3, &@$); }
+    | arith_expr '-' term               { $$ = binop(OP_SUB, $1, $3, &@$); }
     ;
 
 term
     : factor
-    | term '*' factor                   { $$ = binop(OP_MUL, $1, $3); }
-    | term '/' factor                   { $$ = binop(OP_TRUEDIV, $1, $3); }
-    | term '%' factor                   { $$ = binop(OP_MOD, $1, $3); }
-    | term FLOORDIV factor              { $$ = binop(OP_FLOORDIV, $1, $3); }
+    | term '*' factor                   { $$ = binop(OP_MUL, $1, $3, &@$); }
+    | term '/' factor                   { $$ = binop(OP_TRUEDIV, $1, $3, &@$); }
+    | term '%' factor                   { $$ = binop(OP_MOD, $1, $3, &@$); }
+    | term FLOORDIV factor              { $$ = binop(OP_FLOORDIV, $1, $3, &@$); }
     ;
 
 factor
-    : '+' factor                        { $$ = unary(UOP_POS, $2, &@1); }
-    | '-' factor                        { $$ = unary(UOP_NEG, $2, &@1); }
-    | '~' factor                        { $$ = unary(UOP_INVERT, $2, &@1); }
+    : '+' factor                        { $$ = unary(UOP_POS, $2, &@$); }
+    | '-' factor                        { $$ = unary(UOP_NEG, $2, &@$); }
+    | '~' factor                        { $$ = unary(UOP_INVERT, $2, &@$); }
     | power
     ;
 
 power
     : atom_expr
-    | atom_expr POW factor              { $$ = binop(OP_POW, $1, $3); }
+    | atom_expr POW factor              { $$ = binop(OP_POW, $1, $3, &@$); }
     ;
 
 atom_expr
     : atom
-    | atom_expr '(' ')'                 { $$ = call(p, $1, NULL, &@$); CHECK($$); }
+    | atom_expr '(' ')'
+        {
+            $$ = call(p, $1, NULL, &@$, &@$);
+            CHECK($$);
+        }
     | atom_expr '(' arglist opt_comma ')'
-                                        { $$ = call(p, $1, $3, &@$); CHECK($$); }
+        {
+            YYLTYPE paren = @2;
+            paren.last_line = @5.last_line;
+            paren.last_column = @5.last_column;
+            $$ = call(p, $1, $3, &@$, &paren);
+            CHECK($$);
+        }
     | atom_expr '[' subscripts ']'
         {
-            $$ = mn_node_new(E_SUBSCRIPT, $1->line, $1->col, @4.last_line,
-                             @4.last_column);
+            $$ = NEW(E_SUBSCRIPT, @$);
             $$->u.sub.value = $1;
             $$->u.sub.index = $3;
         }
     | atom_expr '.' NAME
         {
-            $$ = mn_node_new(E_ATTR, $1->line, $1->col, @3.last_line,
-                             @3.last_column);
+            $$ = NEW(E_ATTR, @$);
             $$->u.attr.value = $1;
             $$->u.attr.name = $3;
         }
@@ -1400,13 +1508,12 @@ arg_item
     : test
     | test comp_fors
         {
-            /* A bare generator expression starts at its element. */
+            /* unparenthesised: legal only as the sole argument */
             $$ = comp(E_GENEXP, $1, NULL, $2, &@$);
-            $$->line = $1->line;
-            $$->col = $1->col;
+            p->bare_genexp = $$;
         }
-    | test '=' test                     { $$ = keyword_arg(p, $1, $3); CHECK($$); }
-    | test COLONEQ test                 { $$ = named_expr(p, $1, $3); CHECK($$); }
+    | test '=' test                     { $$ = keyword_arg(p, $1, $3, &@$); CHECK($$); }
+    | test COLONEQ test                 { $$ = named_expr(p, $1, $3, &@$); CHECK($$); }
     | '*' test
         {
             $$ = NEW(E_STARRED, @$);
@@ -1424,9 +1531,9 @@ subscripts
         {
             /* a[*b] indexes with a tuple, as in Python 3.11 */
             bool one = $1.n == 1 && $1.items[0]->kind != E_STARRED;
-            $$ = one ? $1.items[0] : bare_tuple($1);
+            $$ = one ? $1.items[0] : bare_tuple($1, &@$);
         }
-    | sub_list ','          { $$ = bare_tuple($1); }
+    | sub_list ','          { $$ = bare_tuple($1, &@$); }
     ;
 
 sub_list
@@ -1440,12 +1547,20 @@ subscript
     | opt_test ':' opt_test
         {
             $$ = NEW(E_SLICE, @$);
+            if (!$1) {
+                $$->line = @2.first_line;
+                $$->col = @2.first_column;
+            }
             $$->u.slice.lower = $1;
             $$->u.slice.upper = $3;
         }
     | opt_test ':' opt_test ':' opt_test
         {
             $$ = NEW(E_SLICE, @$);
+            if (!$1) {
+                $$->line = @2.first_line;
+                $$->col = @2.first_column;
+            }
             $$->u.slice.lower = $1;
             $$->u.slice.upper = $3;
             $$->u.slice.step = $5;
@@ -1579,8 +1694,8 @@ comp_for
     ;
 
 exprlist
-    : expr_items            { $$ = $1.n == 1 ? $1.items[0] : bare_tuple($1); }
-    | expr_items ','        { $$ = bare_tuple($1); }
+    : expr_items            { $$ = $1.n == 1 ? $1.items[0] : bare_tuple($1, &@$); }
+    | expr_items ','        { $$ = bare_tuple($1, &@$); }
     ;
 
 expr_items
@@ -1704,7 +1819,8 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, void *scanner,
         mn_set_error(p, p->prev_loc.first_line, p->prev_loc.first_column,
                      "Missing parentheses in call to '%s'. Did you mean "
                      "%s(...)?", p->prev_name, p->prev_name);
-    } else if (p->cur_depth > 0 && ends_expr(p->prev_tok) && starts_expr(t)
+    } else if ((p->cur_depth > 0 || p->fexpr) && ends_expr(p->prev_tok)
+               && starts_expr(t)
                && !(p->prev_tok == NAME && t == STRING
                     && p->expr_line[p->cur_depth] == p->prev_loc.first_line
                     && p->expr_col[p->cur_depth]

@@ -212,6 +212,14 @@ Value mn_binop(BinOp op, Value a, Value b)
     return r;
 }
 
+Value mn_binop_try_right(BinOp op, Value a, Value b)
+{
+    Type *ta = mn_typeof(a), *tb = mn_typeof(b);
+    if (tb != ta && tb->binop && tb->binop != ta->binop)
+        return tb->binop(op, a, b);
+    return mn_NotImplemented;
+}
+
 Value mn_inplace(BinOp op, Value a, Value b)
 {
     Type *ta = mn_typeof(a);
@@ -312,9 +320,11 @@ Value mn_getattr(Value obj, Value name)
     return t->getattr(obj, name);
 }
 
+static Value intern_literal(const char *s);
+
 Value mn_getattr_s(Value obj, const char *name)
 {
-    return mn_getattr(obj, mn_intern(name));
+    return mn_getattr(obj, intern_literal(name));
 }
 
 Value mn_getattr_opt(Value obj, Value name)
@@ -485,7 +495,9 @@ Value om_call_unbound(Value f, Value self, Value *args, int nargs, Value kwargs)
 }
 
 /* C string -> interned name, cached by the string's address (callers
- * pass literals).  Entries are immutable once published. */
+ * usually pass literals; the content is compared too, in case the same
+ * buffer is reused for another name).  Entries are immutable once
+ * published, so a racing reader sees a whole entry or the old one. */
 typedef struct { const char *key; Value name; } NameCacheEntry;
 static NameCacheEntry *name_cache[256];
 
@@ -493,7 +505,7 @@ static Value intern_literal(const char *s)
 {
     size_t h = ((uintptr_t)s >> 3) & 255;
     NameCacheEntry *e = __atomic_load_n(&name_cache[h], __ATOMIC_ACQUIRE);
-    if (e && e->key == s)
+    if (e && e->key == s && !strcmp(mn_cstr(e->name), s))
         return e->name;
     Value name = mn_intern(s);
     NameCacheEntry *ne = gc_alloc(sizeof *ne);
@@ -686,7 +698,8 @@ Value mn_format(Value v, Value spec)
     Type *t = mn_typeof(v);
     bool user = (t->flags & TF_HEAPTYPE) && om_is_heap_defined(t, MN_ID(__format__));
     if (!user) {
-        if (mn_str_len(spec) == 0 && (t == &StrType || t == &IntType || t == &FloatType))
+        /* Every builtin __format__ gives str(v) for an empty spec. */
+        if (mn_str_len(spec) == 0)
             return mn_to_str(v);
         if (mn_is_intlike(v))
             return mn_int_format(v, spec);
@@ -722,12 +735,10 @@ int mn_argparse(const char *fname, Value *args, int nargs, Value kwargs,
 {
     Param p[MAX_PARAMS];
     int n = 0, posonly = 0, minpos = -1, maxpos = -1;
-    bool optional = false;
     for (const char *s = spec; *s;) {
         if (*s == ',' || *s == ' ') {
             s++;
         } else if (*s == '|') {
-            optional = true;
             if (minpos < 0)
                 minpos = n;
             s++;
@@ -750,7 +761,6 @@ int mn_argparse(const char *fname, Value *args, int nargs, Value kwargs,
             s = e;
         }
     }
-    (void)optional;
     if (minpos < 0)
         minpos = n;
     if (maxpos < 0)

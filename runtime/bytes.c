@@ -10,10 +10,6 @@
 
 #include "object.h"
 
-uint64_t mn_hash_bytes(const void *data, size_t len);      /* str.c */
-Value mn_bytes_decode(const unsigned char *p, size_t len, const char *enc,
-                      const char *errors);                  /* str.c */
-int mn_seq_clamp_range(Value vstart, Value vstop, int64_t len, int64_t *start, int64_t *stop);
 
 static BytesObject *bytes_alloc(Type *t, int64_t len)
 {
@@ -311,8 +307,6 @@ static Value bytes_binop(BinOp op, Value a, Value b)
             memcpy(r->data + k * len, B(seq)->data, (size_t)len);
         return mn_val(r);
     }
-    if (op == OP_MOD && is_bytes(a))
-        return mn_raise(&TypeErrorType, "bytes %% formatting is not supported");
     return mn_NotImplemented;
 }
 

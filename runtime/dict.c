@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "object.h"
+#include "../vm/eval.h"
 
 #define IX_EMPTY (-1)
 #define IX_DUMMY (-2)
@@ -339,7 +340,30 @@ void mn_dict_set_str(Value dv, Value key, Value v)
         insert_new(d, key, h, v);
 }
 
-Value mn_dict_get_cstr(Value d, const char *key) { return mn_dict_get_str(d, mn_str(key)); }
+/* By C string, without making a str: the str hash is mn_hash_bytes of
+ * the UTF-8 bytes. */
+Value mn_dict_get_cstr(Value dv, const char *key)
+{
+    size_t n = strlen(key);
+    uint64_t hash = mn_hash_bytes(key, n);
+    DictKeys *k = __atomic_load_n(&D(dv)->keys, __ATOMIC_ACQUIRE);
+    size_t mask = (size_t)k->size - 1, i = hash & mask;
+    uint64_t perturb = hash;
+    for (;;) {
+        int64_t ix = ix_get(k, i);
+        if (ix == IX_EMPTY)
+            return 0;
+        if (ix >= 0 && ix < k->nentries) {
+            DictEntry *e = &k->entries[ix];
+            Value ek = e->key;
+            if (ek && e->hash == hash && mn_is_str(ek) && mn_str_len(ek) == (int64_t)n
+                && memcmp(mn_cstr(ek), key, n) == 0)
+                return e->value;
+        }
+        perturb >>= PERTURB_SHIFT;
+        i = (i * 5 + perturb + 1) & mask;
+    }
+}
 void mn_dict_set_cstr(Value d, const char *key, Value v) { mn_dict_set_str(d, mn_intern(key), v); }
 
 int64_t mn_dict_len(Value d) { return D(d)->used; }
@@ -568,6 +592,8 @@ static Value dict_richcmp(Value a, Value b, CmpOp op)
         return mn_NotImplemented;
     DictObject *x = D(a), *y = D(b);
     bool eq = true;
+    if (mn_check_c_stack() < 0)
+        return MN_ERR;
     if (x->used != y->used) {
         eq = false;
     } else {
@@ -601,6 +627,8 @@ static Value dict_repr(Value self)
     DictObject *d = D(self);
     if (d->used == 0)
         return mn_str("{}");
+    if (mn_check_c_stack() < 0)
+        return MN_ERR;
     if (mn_repr_enter(self))
         return mn_str("{...}");
     StrBuf b;
@@ -772,6 +800,8 @@ static int items_contains(Value self, Value x)
 static Value view_repr(Value self)
 {
     const char *name = mn_obj(self)->type->name;
+    if (mn_check_c_stack() < 0)
+        return MN_ERR;
     if (mn_repr_enter(self))
         return mn_str("...");
     Value l = mn_sequence_to_list(self);

@@ -60,12 +60,23 @@ static Value exc_new(Type *t, Value *args, int nargs, Value kwargs)
     return mn_val(e);
 }
 
+/* args = tuple(args), reusing the tuple `new` made when it matches (the
+ * usual case: type_call passes the same arguments to both). */
+static void set_args(Value self, Value *args, int nargs)
+{
+    Value old = EXC(self)->args;
+    if (old && mn_tuple_len(old) == nargs
+        && (nargs == 0 || !memcmp(mn_tuple_items(old), args, sizeof(Value) * (size_t)nargs)))
+        return;
+    EXC(self)->args = mn_tuple_from(args, nargs);
+}
+
 static int exc_init(Value self, Value *args, int nargs, Value kwargs)
 {
     if (!no_kwargs(kwargs))
         return mn_raise_int(&TypeErrorType, "%s() takes no keyword arguments",
                             mn_type_name(self));
-    EXC(self)->args = mn_tuple_from(args, nargs);
+    set_args(self, args, nargs);
     return 0;
 }
 

@@ -96,11 +96,32 @@ static int64_t utf8_count(const char *s, size_t len)
     return n;
 }
 
+/* sb_add that tolerates n == 0 on a still-empty buffer (memcpy with a
+ * NULL destination is undefined even for zero bytes). */
+static inline void add(StrBuf *b, const char *s, size_t n)
+{
+    if (n)
+        sb_add(b, s, n);
+}
+
+/* n copies of the character fill (fill_len bytes of UTF-8). */
 static void sb_fill(StrBuf *b, const char *fill, int fill_len, int64_t n)
 {
+    if (n <= 0)
+        return;
+    if (fill_len == 1) {
+        char chunk[64];
+        memset(chunk, fill[0], sizeof chunk);
+        for (; n > 64; n -= 64)
+            add(b, chunk, 64);
+        add(b, chunk, (size_t)n);
+        return;
+    }
     for (int64_t i = 0; i < n; i++)
-        sb_add(b, fill, (size_t)fill_len);
+        add(b, fill, (size_t)fill_len);
 }
+
+static void sb_pad(StrBuf *b, char c, int64_t n) { sb_fill(b, &c, 1, n); }
 
 static int64_t str_chars(Value s) { return AS(StrObject, s)->nchars; }
 
@@ -624,11 +645,12 @@ static void add_grouped(StrBuf *b, const char *digits, int64_t nd, int64_t min_w
         for (int64_t i = 0; i < zeros; i++)
             rev[k++] = '0';
     }
-    size_t at = b->len;
-    for (int64_t i = 0; i < k; i++)
-        sb_addc(b, ' ');
-    for (int64_t i = 0; i < k; i++)
-        b->buf[at + (size_t)i] = rev[k - 1 - i];
+    for (int64_t i = 0, j = k - 1; i < j; i++, j--) {
+        char t = rev[i];
+        rev[i] = rev[j];
+        rev[j] = t;
+    }
+    add(b, rev, (size_t)k);
 }
 
 static int64_t grouped_len(int64_t nd, int64_t min_width, int group)
@@ -706,7 +728,7 @@ static Value fill_number(const Spec *f, bool negative, const char *prefix, int n
             for (size_t i = at; i < b.len; i++)
                 b.buf[i] = (char)toupper((unsigned char)b.buf[i]);
     }
-    sb_add(&b, rest, rest_len);
+    add(&b, rest, rest_len);
     sb_fill(&b, f->fill, f->fill_len, rpad);
     return sb_finish(&b);
 }
@@ -744,6 +766,9 @@ static Value format_double(double x, const Spec *f)
         type = 'g';
     size_t len;
     char *buf = mn_double_to_cstr(x, (char)type, prec, flags, &len);
+    if (f->sign != '+' && f->sign != ' ' && f->width == -1 && f->type != 'n' && !f->thousands
+        && !pct)
+        return mn_str_new(buf, len);            /* nothing to lay out */
     bool neg = buf[0] == '-';
     const char *p = buf + neg, *end = buf + len;
     const char *q = p;
@@ -785,6 +810,9 @@ static Value format_long(Value v, const Spec *f)
         int n = utf8_put((uint32_t)x, ch);
         return fill_number(f, false, "", 0, "", 0, ch, (size_t)n, 1, false);
     }
+    if (mn_is_int(v) && f->type == 'd' && f->sign != '+' && f->sign != ' ' && f->width == -1
+        && !f->thousands)
+        return IntType.repr(v);                 /* plain decimal: nothing to lay out */
     int base = 10;
     const char *prefix = "";
     switch (f->type) {
@@ -877,7 +905,7 @@ Value mn_str_format_spec(Value s, Value spec)
     StrBuf b;
     sb_init(&b);
     sb_fill(&b, f.fill, f.fill_len, lpad);
-    sb_add(&b, mn_cstr(s), bytes);
+    add(&b, mn_cstr(s), bytes);
     sb_fill(&b, f.fill, f.fill_len, rpad);
     return sb_finish(&b);
 }
@@ -993,10 +1021,12 @@ static Value format_long_mod(Value v, uint32_t type, int flags, int64_t prec)
         sb_addc(&b, '0');
         sb_addc(&b, tc == 'o' ? 'o' : tc);
     }
-    for (int64_t i = nd; i < prec; i++)
-        sb_addc(&b, '0');
-    for (int64_t i = 0; i < nd; i++)
-        sb_addc(&b, tc == 'X' ? (char)toupper((unsigned char)digits[i]) : digits[i]);
+    sb_pad(&b, '0', prec - nd);
+    size_t at = b.len;
+    add(&b, digits, (size_t)nd);
+    if (tc == 'X')
+        for (size_t i = at; i < b.len; i++)
+            b.buf[i] = (char)toupper((unsigned char)b.buf[i]);
     return sb_finish(&b);
 wrongtype:
     if (tc == 'o' || tc == 'x' || tc == 'X')
@@ -1046,7 +1076,7 @@ static void mod_output(StrBuf *out, Value str, uint32_t ch, int flags, int64_t w
     char fill = (numeric && (flags & F_ZERO)) ? '0' : ' ';
     if ((width == -1 || width <= len) && (prec == -1 || prec >= len)
         && !(flags & (F_SIGN | F_BLANK))) {
-        sb_add(out, s, blen);
+        add(out, s, blen);
         return;
     }
     if ((ch == 's' || ch == 'r' || ch == 'a') && prec >= 0 && len > prec)
@@ -1078,7 +1108,7 @@ static void mod_output(StrBuf *out, Value str, uint32_t ch, int flags, int64_t w
     bool hexpfx = (flags & F_ALT) && (ch == 'x' || ch == 'X' || ch == 'o');
     if (hexpfx) {
         if (fill != ' ') {
-            sb_add(out, s + pindex, 2);
+            add(out, s + pindex, 2);
             pindex += 2;
         }
         width -= 2;
@@ -1087,22 +1117,20 @@ static void mod_output(StrBuf *out, Value str, uint32_t ch, int flags, int64_t w
         len -= 2;
     }
     if (width > len && !(flags & F_LJUST)) {
-        for (int64_t i = 0; i < width - len; i++)
-            sb_addc(out, fill);
+        sb_pad(out, fill, width - len);
         width = len;
     }
     if (fill == ' ') {
         if (sign)
             sb_addc(out, signchar);
         if (hexpfx) {
-            sb_add(out, s + pindex, 2);
+            add(out, s + pindex, 2);
             pindex += 2;
         }
     }
     if (len > 0)
-        sb_add(out, s + pindex, utf8_prefix(s + pindex, blen - pindex, len));
-    for (int64_t i = len; i < width; i++)
-        sb_addc(out, ' ');
+        add(out, s + pindex, utf8_prefix(s + pindex, blen - pindex, len));
+    sb_pad(out, ' ', width - len);
 }
 
 static Value unsupported_char(uint32_t ch, const char *fmt, const char *at)
@@ -1133,10 +1161,10 @@ Value mn_str_mod(Value fmtv, Value args)
     while (p < end) {
         const char *pct = memchr(p, '%', (size_t)(end - p));
         if (!pct) {
-            sb_add(&out, p, (size_t)(end - p));
+            add(&out, p, (size_t)(end - p));
             break;
         }
-        sb_add(&out, p, (size_t)(pct - p));
+        add(&out, p, (size_t)(pct - p));
         p = pct + 1;
         if (p < end && *p == '%') {
             sb_addc(&out, '%');
@@ -1452,7 +1480,7 @@ static const char *render_field(StrBuf *out, const char *p, const char *end, Fmt
     if (!ss || ss == se) {
         /* the common "{}" / "{0}" case: skip the __format__ machinery */
         if (MN_IS_EXACT(obj, StrType)) {
-            sb_add(out, mn_cstr(obj), (size_t)mn_str_len(obj));
+            add(out, mn_cstr(obj), (size_t)mn_str_len(obj));
             return p;
         }
         if (mn_is_int(obj))
@@ -1470,7 +1498,7 @@ static const char *render_field(StrBuf *out, const char *p, const char *end, Fmt
     Value r = mn_format(obj, spec);
     if (!r)
         return NULL;
-    sb_add(out, mn_cstr(r), (size_t)mn_str_len(r));
+    add(out, mn_cstr(r), (size_t)mn_str_len(r));
     return p;
 }
 
@@ -1510,7 +1538,7 @@ static int render_format(StrBuf *out, const char *s, const char *end, FmtCtx *c,
                 len--;
             }
         }
-        sb_add(out, start, len);
+        add(out, start, len);
         if (markup) {
             p = render_field(out, p, end, c, depth);
             if (!p)

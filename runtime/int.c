@@ -801,18 +801,16 @@ static Value int_arith(BinOp op, Value a, Value b)
     return int_from_mpz_move(r);
 }
 
-/* The binop slot of int (and, via bool_binop, bool).  Mixed int/float
- * goes straight to float arithmetic; anything else is NotImplemented so
- * the other operand's type gets its turn. */
+/* The binop slot of int (and, via bool_binop, bool).  Anything but two
+ * int-likes is NotImplemented, so the other operand's type gets its turn:
+ * int op float is done by float's slot (and int.__add__(1, 1.5) is
+ * NotImplemented, as in CPython). */
 Value mn_int_binop(BinOp op, Value a, Value b)
 {
     if (mn_is_int(a) && mn_is_int(b))
         return int_arith(op, a, b);
-    bool ia = mn_is_intlike(a), ib = mn_is_intlike(b);
-    if (ia && ib)
+    if (mn_is_intlike(a) && mn_is_intlike(b))
         return int_arith(op, int_norm(a), int_norm(b));
-    if ((ia && MN_IS_EXACT(b, FloatType)) || (ib && MN_IS_EXACT(a, FloatType)))
-        return mn_float_binop(op, a, b);
     return mn_NotImplemented;
 }
 
@@ -898,17 +896,9 @@ static Value int_richcmp(Value a, Value b, CmpOp op)
     } else if (mn_is_intlike(a) && mn_is_intlike(b)) {
         MpzView va, vb;
         c = sgn(mpz_cmp(view(a, &va), view(b, &vb)));
-    } else if (mn_is_intlike(a) && MN_IS_EXACT(b, FloatType)) {
-        c = mn_int_cmp_double(a, AS(FloatObject, b)->v);
-    } else if (MN_IS_EXACT(a, FloatType) && mn_is_intlike(b)) {
-        c = mn_int_cmp_double(b, AS(FloatObject, a)->v);
-        if (c != 2)
-            c = -c;
     } else {
-        return mn_NotImplemented;
+        return mn_NotImplemented;       /* int vs float: float's richcmp */
     }
-    if (c == 2)                          /* NaN: only != holds */
-        return mn_bool(op == CMP_NE);
     return mn_bool(cmp_holds(c, op));
 }
 

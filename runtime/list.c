@@ -22,12 +22,9 @@
 #include <string.h>
 
 #include "object.h"
+#include "../vm/eval.h"
 #include "../vm/tstate.h"
 
-/* Shared helpers from tuple.c. */
-Value mn_seq_richcmp(const Value *a, int64_t na, const Value *b, int64_t nb, CmpOp op);
-int mn_seq_repeat_count(Value other, int64_t *n);
-int mn_seq_clamp_range(Value vstart, Value vstop, int64_t len, int64_t *start, int64_t *stop);
 
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
 
@@ -179,39 +176,86 @@ Value mn_sequence_to_list(Value iterable)
 /* Repr recursion guard (per thread)                                   */
 /* ------------------------------------------------------------------ */
 
+/* The active set is a small open-addressed hash set (linear probing,
+ * backward-shift deletion) in ts->repr_active: repr_cap slots, a power of
+ * two, repr_depth of them used.  O(1) per enter/leave, so repr of a
+ * 100000-deep nesting is not quadratic. */
+static inline size_t ptr_slot(const void *p, size_t mask)
+{
+    uint64_t x = (uint64_t)(uintptr_t)p;
+    x ^= x >> 29;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 32;
+    return (size_t)x & mask;
+}
+
+static bool repr_set_grow(ThreadState *ts)
+{
+    int cap = ts->repr_cap ? ts->repr_cap * 2 : 64;
+    void **na = calloc((size_t)cap, sizeof(void *));
+    if (!na)
+        return false;
+    for (int i = 0; i < ts->repr_cap; i++) {
+        void *p = ts->repr_active[i];
+        if (!p)
+            continue;
+        size_t j = ptr_slot(p, (size_t)cap - 1);
+        while (na[j])
+            j = (j + 1) & ((size_t)cap - 1);
+        na[j] = p;
+    }
+    free(ts->repr_active);
+    ts->repr_active = na;
+    ts->repr_cap = cap;
+    return true;
+}
+
 int mn_repr_enter(Value obj)
 {
     ThreadState *ts = mn_ts();
     if (!ts)
         return 0;
-    for (int i = 0; i < ts->repr_depth; i++)
-        if (ts->repr_active[i] == (void *)obj)
-            return 1;
-    if (ts->repr_depth == ts->repr_cap) {
-        int cap = ts->repr_cap ? ts->repr_cap * 2 : 16;
-        void **na = realloc(ts->repr_active, (size_t)cap * sizeof(void *));
-        if (!na)
-            return 0;   /* out of memory: no guard, never a false "..." */
-        ts->repr_active = na;
-        ts->repr_cap = cap;
+    void *p = (void *)obj;
+    if (ts->repr_cap) {
+        size_t mask = (size_t)ts->repr_cap - 1;
+        for (size_t j = ptr_slot(p, mask); ts->repr_active[j]; j = (j + 1) & mask)
+            if (ts->repr_active[j] == p)
+                return 1;
     }
-    ts->repr_active[ts->repr_depth++] = (void *)obj;
+    if ((ts->repr_depth + 1) * 2 > ts->repr_cap && !repr_set_grow(ts))
+        return 0;       /* out of memory: no guard, never a false "..." */
+    size_t mask = (size_t)ts->repr_cap - 1, j = ptr_slot(p, mask);
+    while (ts->repr_active[j])
+        j = (j + 1) & mask;
+    ts->repr_active[j] = p;
+    ts->repr_depth++;
     return 0;
 }
 
 void mn_repr_leave(Value obj)
 {
     ThreadState *ts = mn_ts();
-    if (!ts)
+    if (!ts || !ts->repr_cap)
         return;
-    for (int i = ts->repr_depth - 1; i >= 0; i--) {
-        if (ts->repr_active[i] == (void *)obj) {
-            memmove(&ts->repr_active[i], &ts->repr_active[i + 1],
-                    (size_t)(ts->repr_depth - i - 1) * sizeof(void *));
-            ts->repr_depth--;
-            return;
+    void *p = (void *)obj;
+    size_t mask = (size_t)ts->repr_cap - 1, j = ptr_slot(p, mask);
+    while (ts->repr_active[j] && ts->repr_active[j] != p)
+        j = (j + 1) & mask;
+    if (!ts->repr_active[j])
+        return;
+    /* backward-shift deletion keeps every probe chain unbroken */
+    size_t hole = j;
+    for (size_t k = (j + 1) & mask; ts->repr_active[k]; k = (k + 1) & mask) {
+        size_t home = ptr_slot(ts->repr_active[k], mask);
+        /* move k into the hole unless its home lies cyclically in (hole, k] */
+        bool in_between = hole <= k ? (home > hole && home <= k) : (home > hole || home <= k);
+        if (!in_between) {
+            ts->repr_active[hole] = ts->repr_active[k];
+            hole = k;
         }
     }
+    ts->repr_active[hole] = NULL;
+    ts->repr_depth--;
 }
 
 int mn_unhashable(Value self, int64_t *out)
@@ -311,6 +355,9 @@ static Value *snapshot(Value v, int64_t *n, const char *errmsg)
 /* Replace l[lo:hi] with src[0..n). */
 static void replace_range(ListObject *l, int64_t lo, int64_t hi, const Value *src, int64_t n)
 {
+    static const Value no_items[1];
+    if (!src)
+        src = no_items;         /* memcpy wants a valid pointer even for 0 */
     int64_t len = l->len, d = n - (hi - lo), newlen = len + d;
     if (newlen > l->cap) {
         int64_t cap = newlen + (newlen >> 3) + 6;
@@ -552,6 +599,8 @@ static Value list_repr(Value self)
     ListObject *l = AS(ListObject, self);
     if (l->len == 0)
         return mn_str("[]");
+    if (mn_check_c_stack() < 0)
+        return MN_ERR;
     if (mn_repr_enter(self))
         return mn_str("[...]");
     StrBuf b;

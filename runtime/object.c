@@ -107,7 +107,8 @@ int om_object_init(Value self, Value *args, int nargs, Value kwargs)
             return mn_raise_int(&TypeErrorType, "object.__init__() takes exactly "
                                 "one argument (the instance to initialize)");
         if (t->new == om_object_new)
-            return mn_raise_int(&TypeErrorType, "%s() takes no arguments", t->name);
+            return mn_raise_int(&TypeErrorType, "%s.__init__() takes exactly one argument "
+                                "(the instance to initialize)", t->name);
     }
     return 0;
 }
@@ -212,11 +213,35 @@ static Value object_reduce_ex(Value *args, int nargs, Value kwargs)
     return mn_raise(&TypeErrorType, "cannot pickle '%s' object", mn_type_name(args[0]));
 }
 
+static Value object_getstate(Value *args, int nargs, Value kwargs)
+{
+    if (mn_argcheck("__getstate__", nargs - 1, kwargs, 0, 0) < 0)
+        return MN_ERR;
+    Value d = om_instance_dict(args[0], false);
+    return d && mn_is_dict(d) && mn_dict_len(d) > 0 ? d : mn_None;
+}
+
+static Value object_subclasshook(Value *args, int nargs, Value kwargs)
+{
+    return mn_NotImplemented;
+}
+
+static Value object_sizeof(Value *args, int nargs, Value kwargs)
+{
+    if (mn_argcheck("__sizeof__", nargs - 1, kwargs, 0, 0) < 0)
+        return MN_ERR;
+    return mn_int((intptr_t)mn_typeof(args[0])->basicsize);
+}
+
 static MethodDef object_methods[] = {
-    {"__format__", object_format, 0, NULL},
-    {"__dir__", object_dir, 0, NULL},
-    {"__init_subclass__", object_init_subclass, METH_CLASS, NULL},
     {"__reduce_ex__", object_reduce_ex, 0, NULL},
+    {"__reduce__", object_reduce_ex, 0, NULL},
+    {"__getstate__", object_getstate, 0, NULL},
+    {"__subclasshook__", object_subclasshook, METH_CLASS, NULL},
+    {"__init_subclass__", object_init_subclass, METH_CLASS, NULL},
+    {"__format__", object_format, 0, NULL},
+    {"__sizeof__", object_sizeof, 0, NULL},
+    {"__dir__", object_dir, 0, NULL},
     {NULL, NULL, 0, NULL},
 };
 
@@ -278,7 +303,19 @@ static int object_set_dict(Value self, Value v)
 
 static GetSetDef object_getset[] = {
     {"__class__", object_get_class, object_set_class},
+    {NULL, NULL, NULL},
+};
+
+static Value object_get_weakref(Value self)
+{
+    return mn_None;
+}
+
+/* Put in the dict of each type whose instances gain a dict (see
+ * om_add_dict_descriptors): what `obj.__dict__` finds. */
+GetSetDef om_dict_getset[] = {
     {"__dict__", object_get_dict, object_set_dict},
+    {"__weakref__", object_get_weakref, NULL},
     {NULL, NULL, NULL},
 };
 

@@ -327,8 +327,9 @@ int64_t mn_int_hash_value(Value v);
 int64_t mn_float_hash_value(Value self, double d);
 
 /* The binop slots of int and float, callable directly from the VM.
- * mn_int_binop handles int/bool operands (and int op float by delegating
- * to mn_float_binop); anything else returns mn_NotImplemented. */
+ * mn_int_binop handles two int/bool operands, mn_float_binop any mix of
+ * floats and int-likes; anything else returns mn_NotImplemented (so
+ * int op float goes int slot -> NotImplemented -> float slot). */
 Value mn_int_binop(BinOp op, Value a, Value b);
 Value mn_float_binop(BinOp op, Value a, Value b);
 /* pow(a, b, m) with three ints (TypeError otherwise, CPython's wording). */
@@ -607,6 +608,23 @@ Value mn_range_new(int64_t start, int64_t stop, int64_t step);
  * mn_set_new(&FrozenSetType) + mn_set_add in source order, then this). */
 int mn_set_update(Value s, Value iterable) MN_CHECK;
 
+/* Helpers shared by the string/container files (usable elsewhere too). */
+/* Lexicographic rich comparison of two item arrays (tuple/list rules). */
+Value mn_seq_richcmp(const Value *a, int64_t na, const Value *b, int64_t nb, CmpOp op);
+/* Repeat count for `seq * other`: 1 (count in *n), 0 (NotImplemented:
+ * let a user class answer), -1 (error; "can't multiply sequence by
+ * non-int of type 'float'"). */
+int mn_seq_repeat_count(Value other, int64_t *n);
+/* index()/count() style optional start/stop, clamped to [0, len]. */
+int mn_seq_clamp_range(Value vstart, Value vstop, int64_t len, int64_t *start,
+                       int64_t *stop) MN_CHECK;
+/* The str hash function applied to raw bytes (bytes objects use it). */
+uint64_t mn_hash_bytes(const void *data, size_t len);
+/* bytes.decode(encoding, errors): utf-8, ascii, latin-1; LookupError for
+ * others. */
+Value mn_bytes_decode(const unsigned char *p, size_t len, const char *enc,
+                      const char *errors);
+
 /* ------------------------------------------------------------------ */
 /* Functions, methods, modules (runtime/function.c, module.c)          */
 /* ------------------------------------------------------------------ */
@@ -649,8 +667,16 @@ int mn_truthy(Value v);                         /* 1/0/-1 */
 Value mn_richcmp(Value a, Value b, CmpOp op);
 int mn_richcmp_bool(Value a, Value b, CmpOp op);/* 1/0/-1 */
 int mn_eq(Value a, Value b);                    /* identity fast path; 1/0/-1 */
+/* (For containers: `x is y` implies equal.  The == operator itself must
+ * use mn_richcmp, so that nan == nan is False.) */
 Value mn_binop(BinOp op, Value a, Value b);
 Value mn_inplace(BinOp op, Value a, Value b);
+/* For a sequence type's binop that must raise its own error ("can only
+ * concatenate str (not "int") to str") only after the right operand had
+ * its chance, as CPython tries both operands' numeric slots before the
+ * sequence concat: returns b's slot result for (op, a, b) when b's type
+ * has a binop slot different from a's, else mn_NotImplemented. */
+Value mn_binop_try_right(BinOp op, Value a, Value b);
 Value mn_unop(UnOp op, Value a);
 Value mn_getattr(Value obj, Value name);        /* AttributeError */
 Value mn_getattr_s(Value obj, const char *name);
@@ -667,6 +693,7 @@ Value mn_call0(Value f);
 Value mn_call1(Value f, Value a);
 Value mn_call2(Value f, Value a, Value b);
 Value mn_call_method(Value obj, const char *name, Value *args, int nargs);
+/* (name is normally a literal: its interned str is cached by address.) */
 Value mn_iter(Value v);
 Value mn_next(Value it);                        /* see "Iteration end" */
 int64_t mn_len(Value v);
@@ -770,6 +797,9 @@ Value mn_oserror_new(int err, const char *filename);
 Value mn_raise(Type *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 Value mn_raise_value(Type *t, Value arg);       /* t(arg) */
 Value mn_raise_exc(Value exc);                  /* an exception instance or class */
+/* Every raise helper sets the new exception's __context__ to the
+ * thread's `handled` exception (if different), as CPython does.  To
+ * re-raise without touching the context, store ts->exc directly. */
 int mn_raise_int(Type *t, const char *fmt, ...) __attribute__((format(printf, 2, 3))); /* returns -1 */
 Value mn_exc_new(Type *t, Value args_tuple);
 bool mn_exc_occurred(void);
@@ -864,5 +894,18 @@ void mn_init_float(void);
 void mn_init_function(void);
 void mn_init_builtins(void);
 void mn_init_stdlib(void);
+
+/* ---- Threads (stdlib/mod_thread.c) ---- */
+/* Constructor of the native `_thread` module (registered in stdlib.c;
+ * `threading`/`thread` are stdlib/threading.mini on top of it). */
+Value mn_module_thread_init(void);
+/* The `thread` module: the same module object as `threading`. */
+Value mn_module_thread_alias_init(void);
+
+/* ---- queue / socket (stdlib/mod_queue.c, stdlib/mod_socket.c) ---- */
+/* Constructors of the native `queue` and `socket` modules (registered in
+ * stdlib.c). */
+Value mn_module_queue_init(void);
+Value mn_module_socket_init(void);
 
 #endif

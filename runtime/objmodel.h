@@ -54,8 +54,8 @@ extern const SlotName om_slotnames[];
 extern const int om_nslotnames;
 extern Value om_slotname_ids[];
 /* Interned extras that are not in mn_id. */
-extern Value om_id_getattribute, om_id_delete, om_id_ne_name,
-    om_id_class_getitem, om_id_notes, om_id_dir, om_id_qualname;
+extern Value om_id_getattribute, om_id_delete, om_id_class_getitem, om_id_notes,
+    om_id_qualname;
 
 /* A slot wrapper: the C slot `kind` (and op) of the builtin type owner. */
 typedef struct {
@@ -111,6 +111,11 @@ static inline Value *om_dict_ptr(Value obj, Type *t)
 {
     return (Value *)((char *)obj + t->dictoffset);
 }
+/* __dict__ (and __weakref__) getset entries for types whose instances
+ * have a dict; om_add_dict_descriptors puts them in a type's dict. */
+extern GetSetDef om_dict_getset[];
+void om_add_dict_descriptors(Type *t, bool weakref);
+
 /* The instance dict, creating it when `create` (0 if none). */
 Value om_instance_dict(Value obj, bool create);
 

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "object.h"
+#include "../vm/eval.h"
 
 #define MINSIZE 8
 #define LINEAR_PROBES 9
@@ -732,6 +733,8 @@ static Value set_repr(Value self)
 {
     SetObject *so = S(self);
     Type *t = mn_typeof(self);
+    if (mn_check_c_stack() < 0)
+        return MN_ERR;
     if (mn_repr_enter(self))
         return mn_str_fmt("%s(...)", t->name);
     if (so->used == 0) {

@@ -9,7 +9,6 @@
 
 #include "object.h"
 
-Value mn_seq_richcmp(const Value *a, int64_t na, const Value *b, int64_t nb, CmpOp op);
 
 Value mn_slice_new(Value start, Value stop, Value step)
 {

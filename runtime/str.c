@@ -383,7 +383,6 @@ static uint64_t hash_bytes(const void *data, size_t len)
 
 /* Exported for bytes.c (bytes hash the same way; b'a' and 'a' need not
  * agree, they never compare equal). */
-uint64_t mn_hash_bytes(const void *data, size_t len);
 uint64_t mn_hash_bytes(const void *data, size_t len) { return hash_bytes(data, len); }
 
 uint64_t mn_str_hash(Value sv)
@@ -1102,8 +1101,6 @@ static Value decode_with(const unsigned char *p, size_t len, const char *enc,
 }
 
 /* Exported for bytes.decode. */
-Value mn_bytes_decode(const unsigned char *p, size_t len, const char *enc,
-                      const char *errors);
 Value mn_bytes_decode(const unsigned char *p, size_t len, const char *enc,
                       const char *errors)
 {

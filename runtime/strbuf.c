@@ -38,6 +38,8 @@ static void sb_grow(StrBuf *b, size_t need)
 
 void sb_add(StrBuf *b, const char *s, size_t n)
 {
+    if (n == 0)
+        return;
     if (b->len + n > b->cap)
         sb_grow(b, b->len + n);
     memcpy(b->buf + b->len, s, n);

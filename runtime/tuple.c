@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "object.h"
+#include "../vm/eval.h"
 
 static TupleObject empty_tuple_obj = {{&TupleType}, 0, 0};
 Value mn_empty_tuple = (Value)&empty_tuple_obj;
@@ -71,11 +72,12 @@ static int seq_key(Value key, int64_t *i, const char *tname)
 }
 
 /* Lexicographic comparison of two item arrays (tuples and lists). */
-Value mn_seq_richcmp(const Value *a, int64_t na, const Value *b, int64_t nb, CmpOp op);
 Value mn_seq_richcmp(const Value *a, int64_t na, const Value *b, int64_t nb, CmpOp op)
 {
     if ((op == CMP_EQ || op == CMP_NE) && na != nb)
         return mn_bool(op == CMP_NE);
+    if (mn_check_c_stack() < 0)
+        return MN_ERR;
     int64_t i;
     for (i = 0; i < na && i < nb; i++) {
         if (a[i] == b[i])
@@ -153,6 +155,8 @@ static int tuple_hash(Value self, int64_t *out)
         *out = (int64_t)t->hash;
         return 0;
     }
+    if (mn_check_c_stack() < 0)
+        return -1;
     uint64_t acc = XXPRIME_5;
     for (int64_t i = 0; i < t->len; i++) {
         int64_t h;
@@ -239,7 +243,6 @@ static Value tuple_repeat(Value self, int64_t n)
 /* Shared by tuple and list: the repeat count of `seq * n` / `n * seq`.
  * Returns 1 with *n set, 0 if the other operand should get a chance
  * (NotImplemented), -1 on error. */
-int mn_seq_repeat_count(Value other, int64_t *n);
 int mn_seq_repeat_count(Value other, int64_t *n)
 {
     if (mn_is_int(other)) {
@@ -314,6 +317,8 @@ static Value tuple_repr(Value self)
     TupleObject *t = AS(TupleObject, self);
     if (t->len == 0)
         return mn_str("()");
+    if (mn_check_c_stack() < 0)
+        return MN_ERR;
     if (mn_repr_enter(self))
         return mn_str("(...)");
     StrBuf b;
@@ -378,7 +383,6 @@ static Value tuple_count(Value *args, int nargs, Value kwargs)
 }
 
 /* Clamp optional start/stop Values like CPython's index(). */
-int mn_seq_clamp_range(Value vstart, Value vstop, int64_t len, int64_t *start, int64_t *stop);
 int mn_seq_clamp_range(Value vstart, Value vstop, int64_t len, int64_t *start, int64_t *stop)
 {
     *start = 0;

@@ -69,8 +69,7 @@ const int om_nslotnames = sizeof om_slotnames / sizeof om_slotnames[0];
 #define NSLOTNAMES (sizeof om_slotnames / sizeof om_slotnames[0])
 Value om_slotname_ids[NSLOTNAMES];
 
-Value om_id_getattribute, om_id_delete, om_id_ne_name, om_id_class_getitem,
-    om_id_notes, om_id_dir, om_id_qualname;
+Value om_id_getattribute, om_id_delete, om_id_class_getitem, om_id_notes, om_id_qualname;
 
 /* Interned names per operator, for the slot functions. */
 static Value binop_name[OP__NBINARY], rbinop_name[OP__NBINARY],
@@ -104,10 +103,8 @@ static void init_names(void)
     }
     om_id_getattribute = mn_intern("__getattribute__");
     om_id_delete = mn_intern("__delete__");
-    om_id_ne_name = mn_intern("__ne__");
     om_id_class_getitem = id_class_getitem = mn_intern("__class_getitem__");
     om_id_notes = mn_intern("__notes__");
-    om_id_dir = mn_intern("__dir__");
     om_id_qualname = mn_intern("__qualname__");
     id_getattr = mn_intern("__getattr__");
     id_set = mn_intern("__set__");
@@ -300,6 +297,21 @@ static void dict_set_default(Value d, Value name, Value v)
         mn_dict_set_str(d, name, v);
 }
 
+void om_add_dict_descriptors(Type *t, bool weakref)
+{
+    for (GetSetDef *g = om_dict_getset; g->name; g++) {
+        if (g != om_dict_getset && !weakref)
+            break;
+        Value name = mn_intern(g->name);
+        if (mn_dict_get_str(t->dict, name))
+            continue;
+        GetSetDescrObject *gd = mn_alloc_obj(&GetSetDescrType, sizeof *gd);
+        gd->def = g;
+        gd->owner = t;
+        mn_dict_set_str(t->dict, name, mn_val(gd));
+    }
+}
+
 #define INHERIT(f) do { if (!t->f) t->f = b->f; } while (0)
 
 int mn_type_ready(Type *t)
@@ -368,6 +380,8 @@ int mn_type_ready(Type *t)
         if (slot_defined(t, s->kind))
             dict_set_default(d, om_slotname_ids[i], om_wrapper_new(t, (int)i));
     }
+    if (t->dictoffset && (!b || !b->dictoffset))
+        om_add_dict_descriptors(t, false);
     dict_set_default(d, MN_ID(__doc__), mn_None);
 
     if (b) {
@@ -1002,9 +1016,14 @@ static int call_init_subclass(Type *t, Value kwargs)
 
 static void add_subclass(Type *base, Type *t)
 {
-    if (!base->subclasses)
-        base->subclasses = mn_list_new(0);
-    if (mn_list_append(base->subclasses, mn_val(t)) < 0)
+    Value l = __atomic_load_n(&base->subclasses, __ATOMIC_ACQUIRE);
+    if (!l) {
+        Value nl = mn_list_new(0), expected = 0;
+        /* Two classes of the same base created at once: one list wins. */
+        l = __atomic_compare_exchange_n(&base->subclasses, &expected, nl, false,
+                                        __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE) ? nl : expected;
+    }
+    if (mn_list_append(l, mn_val(t)) < 0)
         mn_exc_clear();
 }
 
@@ -1043,7 +1062,6 @@ Value mn_class_new(Value name, Type *base, Value ns, Value module)
     } else {
         t->qualname = name;
     }
-    dict_set_default(dict, MN_ID(__doc__), mn_None);
     wrap_implicit(dict, MN_ID(__new__), false);
     wrap_implicit(dict, mn_id.__init_subclass__, true);
     wrap_implicit(dict, id_class_getitem, true);
@@ -1055,17 +1073,16 @@ Value mn_class_new(Value name, Type *base, Value ns, Value module)
                           | TF_LIST_SUB | TF_DICT_SUB | TF_TYPE_SUB | TF_VARSIZE));
     t->basicsize = base->basicsize;
     t->dictoffset = base->dictoffset;
-    Value slots = mn_dict_get_str(dict, MN_ID(__slots__));
-    if (slots) {
-        bool want_dict = false;
-        if (add_slots(t, dict, slots, &want_dict) < 0)
-            return MN_ERR;
-        if (want_dict && !t->dictoffset)
-            add_instance_dict(t);
-    } else if (!t->dictoffset) {
-        add_instance_dict(t);
-    }
     t->dict = dict;
+    Value slots = mn_dict_get_str(dict, MN_ID(__slots__));
+    bool want_dict = !slots;
+    if (slots && add_slots(t, dict, slots, &want_dict) < 0)
+        return MN_ERR;
+    if (want_dict && !t->dictoffset) {
+        add_instance_dict(t);
+        om_add_dict_descriptors(t, true);
+    }
+    dict_set_default(dict, MN_ID(__doc__), mn_None);
     om_fixup_slots(t);
     t->flags |= TF_READY;
     add_subclass(base, t);
@@ -1101,7 +1118,9 @@ static Value type_new(Type *meta, Value *args, int nargs, Value kwargs)
     if (nb == 1) {
         Value b = mn_tuple_items(args[1])[0];
         if (!mn_isinstance_t(b, &TypeType))
-            return mn_raise(&TypeErrorType, "bases must be types");
+            return mn_raise(&TypeErrorType, "metaclass conflict: the metaclass of a derived "
+                            "class must be a (non-strict) subclass of the metaclasses of all "
+                            "its bases");
         base = AS(Type, b);
     }
     return mn_class_new(args[0], base, args[2], 0);

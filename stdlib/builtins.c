@@ -17,9 +17,16 @@
  * messages.
  */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#ifdef MINI_HAVE_LIBEDIT
+#include <editline/readline.h>
+#endif
 
 #include "../vm/eval.h"
+#include "../vm/gil.h"
 #include "../vm/tstate.h"
 #include "mn_stdlib.h"
 
@@ -120,8 +127,8 @@ static size_t format_small_int(intptr_t v, char *out)
 /* str(v) cannot run user code for these. */
 static inline bool plain_str_type(Value v)
 {
-    return MN_IS_EXACT(v, FloatType) || v == mn_None || v == mn_True || v == mn_False
-        || MN_IS_EXACT(v, IntType);
+    return mn_is_int(v) || MN_IS_EXACT(v, FloatType) || v == mn_None || v == mn_True
+        || v == mn_False || MN_IS_EXACT(v, IntType);
 }
 
 #define PRINT_INLINE 16
@@ -211,6 +218,45 @@ static Value b_print(Value *args, int nargs, Value kwargs)
     return mn_None;
 }
 
+#ifdef MINI_HAVE_LIBEDIT
+/* input() on a terminal: line editing and history through libedit, as
+ * CPython uses readline when stdin and stdout are the console.  Returns 0
+ * (no exception) when this path does not apply. */
+static Value input_readline(Value in, Value out, Value prompt)
+{
+    if (in != mn_std_file(MN_STDIN) || out != mn_std_file(MN_STDOUT) || !isatty(0) || !isatty(1)
+        || mn_file_input_buffered(in))
+        return 0;
+    const char *p = "";
+    if (prompt) {
+        Value s = mn_to_str(prompt);
+        if (!s)
+            return MN_ERR;
+        p = mn_cstr(s);
+    }
+    if (mn_file_flush(out) < 0)
+        mn_exc_clear();
+    rl_catch_signals = 0;       /* our SIGINT handler stays in charge */
+    ThreadState *ts = mn_ts();
+    for (;;) {
+        MN_BEGIN_BLOCKING(ts);
+        char *line = readline(p);
+        MN_END_BLOCKING(ts);
+        if (line) {
+            if (*line)
+                add_history(line);
+            Value r = mn_str_decode_utf8(line, strlen(line), "surrogateescape");
+            free(line);
+            return r;
+        }
+        if (!mn_signal_pending())
+            return mn_raise(&EOFErrorType, "EOF when reading a line");
+        if (mn_eval_breaker_slow(ts) < 0)
+            return MN_ERR;
+    }
+}
+#endif
+
 static Value b_input(Value *args, int nargs, Value kwargs)
 {
     if (no_kwargs("input", kwargs) < 0)
@@ -226,6 +272,11 @@ static Value b_input(Value *args, int nargs, Value kwargs)
         return mn_raise(&RuntimeErrorType, "input(): lost sys.stdout");
     if (err && err != mn_None && mn_file_flush(err) < 0)
         mn_exc_clear();
+#ifdef MINI_HAVE_LIBEDIT
+    Value edited = input_readline(in, out, nargs ? args[0] : 0);
+    if (edited || mn_exc_occurred())
+        return edited;
+#endif
     if (nargs == 1) {
         Value s = mn_to_str(args[0]);
         if (!s)

@@ -32,10 +32,9 @@
  * write(2) fails with EPIPE and the write raises BrokenPipeError; the
  * unwritten data is dropped so the error is not raised again at exit.
  *
- * Known simplifications: tell()/seek() positions are byte offsets (exact
- * for UTF-8 without \r\n translation); newline translation on read
- * happens in the shared buffer, so sys.stdin.buffer sees "\n" where the
- * input had "\r\n".
+ * tell()/seek() positions are byte offsets, which is what CPython's text
+ * files report too when the decoder has no pending state (always, for
+ * UTF-8, Latin-1 and ASCII).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -55,6 +54,14 @@
 #include "mn_stdlib.h"
 
 enum { ENC_UTF8, ENC_LATIN1, ENC_ASCII };
+
+/* Newline handling on input, from open()'s newline argument:
+ *   None  NL_TRANSLATE  lines end at \n, \r\n or \r; all become \n
+ *   ''    NL_UNIVERSAL  the same line ends, returned untranslated
+ *   '\n'  NL_LF         (also binary files) lines end at \n only
+ *   '\r'  NL_CR, '\r\n' NL_CRLF: only that sequence ends a line
+ * The read buffer always holds the raw bytes, so tell() is exact. */
+enum { NL_LF, NL_TRANSLATE, NL_UNIVERSAL, NL_CR, NL_CRLF };
 
 /* Internal status codes of the *_locked helpers: 0 ok, > 0 an errno,
  * < 0 one of these. */
@@ -81,7 +88,8 @@ typedef struct FileObject {
     const char *wnl;        /* newline written for "\n" (NULL: "\n") */
     int fd;
     bool readable, writable, appending, binary, closefd;
-    bool line_buffered, unbuffered, translate, is_std, closed, pending_cr;
+    bool line_buffered, unbuffered, is_std, closed;
+    uint8_t nlmode;         /* NL_*: how readline finds line ends */
     bool registered;
     uint8_t enc;
     char *wbuf;
@@ -246,15 +254,15 @@ static int prepare_read_locked(FileObject *io)
     return io->wlen ? flush_locked(io) : 0;
 }
 
-/* Before writing: give back read-ahead so the write lands at the logical
- * position (r+ files). */
-static void prepare_write_locked(FileObject *io)
+/* Before writing to an r+ file, drop the read-ahead.  A binary file
+ * gives it back (the write lands at the logical position, as
+ * BufferedRandom does); a text file does not, because CPython's
+ * TextIOWrapper writes where its read-ahead left the raw stream. */
+static void prepare_write_locked(FileObject *io, FileObject *view)
 {
-    if (io->rlen > io->rpos) {
+    if (io->rlen > io->rpos && view->binary)
         lseek(io->fd, -(off_t)(io->rlen - io->rpos), SEEK_CUR);
-    }
     io->rpos = io->rlen = 0;
-    io->pending_cr = false;
 }
 
 static int buf_write_locked(FileObject *io, const char *p, size_t n)
@@ -275,36 +283,6 @@ static int buf_write_locked(FileObject *io, const char *p, size_t n)
     memcpy(io->wbuf + io->wlen, p, n);
     io->wlen += n;
     return 0;
-}
-
-/* Universal newlines on the bytes just read at io->rbuf + io->rlen. */
-static size_t translate_newlines(FileObject *io, char *seg, size_t got)
-{
-    size_t i = 0;
-    if (io->pending_cr && got > 0 && seg[0] == '\n')
-        i = 1;      /* the \r of this \r\n was already delivered as \n */
-    io->pending_cr = false;
-    if (!memchr(seg + i, '\r', got - i)) {
-        if (i)
-            memmove(seg, seg + 1, got - 1);
-        return got - i;
-    }
-    char *out = seg;
-    for (; i < got; i++) {
-        char c = seg[i];
-        if (c == '\r') {
-            *out++ = '\n';
-            if (i + 1 < got) {
-                if (seg[i + 1] == '\n')
-                    i++;
-            } else {
-                io->pending_cr = true;
-            }
-        } else {
-            *out++ = c;
-        }
-    }
-    return (size_t)(out - seg);
 }
 
 /* Read more bytes into the read buffer.  Returns the number of raw bytes
@@ -346,10 +324,7 @@ static ssize_t fill_locked(FileObject *io, size_t want)
                 continue;
             return -(err + 100);
         }
-        if (r > 0 && io->translate)
-            io->rlen += translate_newlines(io, io->rbuf + io->rlen, (size_t)r);
-        else
-            io->rlen += (size_t)r;
+        io->rlen += (size_t)r;
         return r;
     }
 }
@@ -387,9 +362,12 @@ static Value decode_text(FileObject *f, const char *p, size_t n)
             const char *e = errors_name(f);
             if (!strcmp(e, "replace"))
                 sb_add(&b, "\xEF\xBF\xBD", 3);
-            else if (strcmp(e, "ignore"))
-                return mn_raise(&UnicodeDecodeErrorType, "'ascii' codec can't decode byte 0x%02x "
-                                "in position %zu: ordinal not in range(128)", c, i);
+            else if (strcmp(e, "ignore")) {
+                Value a[5] = {mn_str("ascii"), mn_bytes_new(p, n), mn_int((intptr_t)i),
+                              mn_int((intptr_t)i + 1), mn_str("ordinal not in range(128)")};
+                Value exc = mn_call(mn_val(&UnicodeDecodeErrorType), a, 5, 0);
+                return exc ? mn_raise_exc(exc) : MN_ERR;
+            }
         }
     }
     return sb_finish(&b);
@@ -432,19 +410,13 @@ static int encode_text(FileObject *f, Value s, const char **out, size_t *outlen)
             } else if (!strcmp(e, "replace")) {
                 o[k++] = '?';
             } else if (strcmp(e, "ignore")) {
-                const char *encname = f->enc == ENC_LATIN1 ? "latin-1" : "ascii";
-                if (cp <= 0xFF)
-                    mn_raise(&UnicodeEncodeErrorType, "'%s' codec can't encode character '\\x%02x' "
-                             "in position %lld: ordinal not in range(%u)", encname, cp,
-                             (long long)pos, limit);
-                else if (cp <= 0xFFFF)
-                    mn_raise(&UnicodeEncodeErrorType, "'%s' codec can't encode character '\\u%04x' "
-                             "in position %lld: ordinal not in range(%u)", encname, cp,
-                             (long long)pos, limit);
-                else
-                    mn_raise(&UnicodeEncodeErrorType, "'%s' codec can't encode character '\\U%08x' "
-                             "in position %lld: ordinal not in range(%u)", encname, cp,
-                             (long long)pos, limit);
+                Value a[5] = {mn_str(f->enc == ENC_LATIN1 ? "latin-1" : "ascii"), s,
+                              mn_int(pos), mn_int(pos + 1),
+                              mn_str(f->enc == ENC_LATIN1 ? "ordinal not in range(256)"
+                                                          : "ordinal not in range(128)")};
+                Value exc = mn_call(mn_val(&UnicodeEncodeErrorType), a, 5, 0);
+                if (exc)
+                    mn_raise_exc(exc);
                 return -1;
             }
         }
@@ -457,10 +429,15 @@ static int encode_text(FileObject *f, Value s, const char **out, size_t *outlen)
 }
 
 /* Byte offset just past the first `nchars` characters of p[0..len), for
- * this file's encoding; returns false if the buffer holds fewer. */
-static bool char_end(FileObject *f, const char *p, size_t len, int64_t nchars, size_t *end)
+ * this file's encoding and newline mode (with NL_TRANSLATE, "\r\n" is one
+ * character).  Returns false if the buffer ends first -- or ends inside a
+ * character, or right after a "\r" whose partner may follow, unless `eof`
+ * says nothing follows. */
+static bool char_end(FileObject *f, const char *p, size_t len, int64_t nchars, bool eof,
+                     size_t *end)
 {
-    if (f->enc != ENC_UTF8) {
+    bool crlf = f->nlmode == NL_TRANSLATE;
+    if (f->binary || (f->enc != ENC_UTF8 && !crlf)) {
         if ((int64_t)len < nchars)
             return false;
         *end = (size_t)nchars;
@@ -471,22 +448,93 @@ static bool char_end(FileObject *f, const char *p, size_t len, int64_t nchars, s
         if (i >= len)
             return false;
         unsigned char b = (unsigned char)p[i];
-        size_t sz = b < 0x80 ? 1 : b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 1;
-        if (i + sz > len)
-            return false;
+        size_t sz = 1;
+        if (b == '\r' && crlf) {
+            if (i + 1 < len)
+                sz = p[i + 1] == '\n' ? 2 : 1;
+            else if (!eof)
+                return false;
+        } else if (b >= 0x80 && f->enc == ENC_UTF8) {
+            sz = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 1;
+            if (i + sz > len) {
+                if (!eof)
+                    return false;
+                sz = len - i;
+            }
+        }
         i += sz;
     }
     *end = i;
     return true;
 }
 
-/* ------------------------------------------------------------------ */
-/* Reading                                                             */
-/* ------------------------------------------------------------------ */
+/* Raw length of the first line in p[0..avail), per the newline mode;
+ * false if no complete line is buffered (at EOF the caller takes all). */
+static bool line_end(FileObject *f, const char *p, size_t avail, bool eof, size_t *out)
+{
+    const char *q;
+    switch (f->binary ? NL_LF : f->nlmode) {
+    case NL_CR:
+        q = memchr(p, '\r', avail);
+        break;
+    case NL_CRLF:
+        q = memmem(p, avail, "\r\n", 2);
+        if (q) {
+            *out = (size_t)(q - p) + 2;
+            return true;
+        }
+        return false;
+    case NL_TRANSLATE:
+    case NL_UNIVERSAL: {
+        const char *nl = memchr(p, '\n', avail);
+        const char *cr = memchr(p, '\r', nl ? (size_t)(nl - p) : avail);
+        if (!cr) {
+            q = nl;
+            break;
+        }
+        size_t i = (size_t)(cr - p);
+        if (i + 1 < avail) {
+            *out = i + 1 + (p[i + 1] == '\n');
+            return true;
+        }
+        if (eof) {
+            *out = i + 1;
+            return true;
+        }
+        return false;       /* a \r at the end: \r\n may be split */
+    }
+    default:
+        q = memchr(p, '\n', avail);
+        break;
+    }
+    if (!q)
+        return false;
+    *out = (size_t)(q - p) + 1;
+    return true;
+}
 
+/* The str or bytes for raw bytes p[0..n): newline translation, then
+ * decoding. */
 static Value make_result(FileObject *f, const char *p, size_t n)
 {
-    return f->binary ? mn_bytes_new(p, n) : decode_text(f, p, n);
+    if (f->binary)
+        return mn_bytes_new(p, n);
+    if (f->nlmode == NL_TRANSLATE && memchr(p, '\r', n)) {
+        char *t = gc_alloc_atomic(n + 1);
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (p[i] == '\r') {
+                t[k++] = '\n';
+                if (i + 1 < n && p[i + 1] == '\n')
+                    i++;
+            } else {
+                t[k++] = p[i];
+            }
+        }
+        p = t;
+        n = k;
+    }
+    return decode_text(f, p, n);
 }
 
 /* One attempt at read(size); *code receives a status when the result is 0. */
@@ -528,18 +576,18 @@ static Value read_locked(FileObject *f, FileObject *io, int64_t size, int *code)
         if (n > (size_t)size)
             n = (size_t)size;
     } else {
-        for (;;) {
-            if (char_end(f, io->rbuf + io->rpos, io->rlen - io->rpos, size, &n))
+        bool eof = false;
+        while (!char_end(f, io->rbuf + io->rpos, io->rlen - io->rpos, size, eof, &n)) {
+            if (eof) {
+                n = io->rlen - io->rpos;
                 break;
+            }
             ssize_t r = fill_locked(io, 0);
             if (r < 0) {
                 *code = fill_status(r);
                 return 0;
             }
-            if (r == 0) {
-                n = io->rlen - io->rpos;
-                break;
-            }
+            eof = r == 0;
         }
     }
     Value res = make_result(f, io->rbuf + io->rpos, n);
@@ -555,38 +603,28 @@ static Value readline_locked(FileObject *f, FileObject *io, int64_t limit, int *
 {
     if ((*code = check_locked(io, f, true, false)) || (*code = prepare_read_locked(io)))
         return 0;
-    size_t scan = 0, n;
+    size_t n;
+    bool eof = false;
     for (;;) {
         size_t avail = io->rlen - io->rpos;
-        char *base = io->rbuf + io->rpos;
-        char *nl = avail > scan ? memchr(base + scan, '\n', avail - scan) : NULL;
-        if (nl) {
-            n = (size_t)(nl - base) + 1;
+        if (line_end(f, io->rbuf + io->rpos, avail, eof, &n))
             break;
-        }
-        if (limit >= 0 && avail >= (size_t)limit * (f->binary ? 1 : 4)) {
+        /* A long line with a small limit need not be read to its end. */
+        if (eof || (limit >= 0 && avail >= (size_t)limit * 4 + 2)) {
             n = avail;
             break;
         }
-        scan = avail;
         ssize_t r = fill_locked(io, 0);
         if (r < 0) {
             *code = fill_status(r);
             return 0;
         }
-        if (r == 0) {
-            n = io->rlen - io->rpos;
-            break;
-        }
+        eof = r == 0;
     }
     if (limit >= 0) {
         size_t cut;
-        if (f->binary) {
-            if (n > (size_t)limit)
-                n = (size_t)limit;
-        } else if (char_end(f, io->rbuf + io->rpos, n, limit, &cut)) {
+        if (char_end(f, io->rbuf + io->rpos, n, limit, true, &cut) && cut < n)
             n = cut;
-        }
     }
     Value res = make_result(f, io->rbuf + io->rpos, n);
     if (!res) {
@@ -678,6 +716,14 @@ static Value f_readlines(Value *args, int nargs, Value kwargs)
     return list;
 }
 
+bool mn_file_input_buffered(Value file)
+{
+    if (!mn_is_file(file))
+        return false;
+    FileObject *io = IO(F(file));
+    return io->rlen > io->rpos;
+}
+
 Value mn_file_readline(Value file)
 {
     if (mn_is_file(file))
@@ -713,7 +759,7 @@ static Value write_bytes(FileObject *f, const char *p, size_t n, bool is_text)
     file_lock(io);
     int code = check_locked(io, f, false, true);
     if (!code) {
-        prepare_write_locked(io);
+        prepare_write_locked(io, f);
         code = buf_write_locked(io, p, n);
         if (!code && io->line_buffered && (memchr(p, '\n', n) || (is_text && memchr(p, '\r', n))))
             code = flush_locked(io);
@@ -776,7 +822,7 @@ int mn_file_write_pieces(Value file, const MnPiece *p, int n, bool flush)
         file_lock(io);
         int code = check_locked(io, f, false, true);
         if (!code) {
-            prepare_write_locked(io);
+            prepare_write_locked(io, f);
             bool nl = false;
             for (int i = 0; i < n && !code; i++) {
                 code = buf_write_locked(io, p[i].s, p[i].n);
@@ -1090,7 +1136,6 @@ static Value f_seek(Value *args, int nargs, Value kwargs)
         if (whence == 1)
             off -= (int64_t)(io->rlen - io->rpos);
         io->rpos = io->rlen = 0;
-        io->pending_cr = false;
         pos = lseek(io->fd, (off_t)off, (int)whence);
         if (pos < 0)
             code = errno;
@@ -1361,19 +1406,26 @@ Value mn_builtin_open(Value *args, int nargs, Value kwargs)
     if (!binary && buffering == 0)
         return mn_raise(&ValueErrorType, "can't have unbuffered text I/O");
     const char *nl = NULL;
-    bool translate = !binary;
+    uint8_t nlmode = binary ? NL_LF : NL_TRANSLATE;
     if (newline && newline != mn_None) {
         if (!mn_is_str(newline))
             return mn_raise(&TypeErrorType, "open() argument 'newline' must be str or None, not %s",
                             mn_type_name(newline));
         const char *s = mn_cstr(newline);
-        if (strcmp(s, "") && strcmp(s, "\n") && strcmp(s, "\r") && strcmp(s, "\r\n")) {
+        if (!strcmp(s, ""))
+            nlmode = NL_UNIVERSAL;
+        else if (!strcmp(s, "\n"))
+            nlmode = NL_LF;
+        else if (!strcmp(s, "\r"))
+            nlmode = NL_CR;
+        else if (!strcmp(s, "\r\n"))
+            nlmode = NL_CRLF;
+        else {
             Value r = mn_repr(newline);
             return r ? mn_raise(&ValueErrorType, "illegal newline value: %s", mn_cstr(r)) : MN_ERR;
         }
-        translate = false;      /* '' and explicit values: no read translation */
-        if (strcmp(s, "") && strcmp(s, "\n"))
-            nl = gc_strdup(s);
+        if (nlmode == NL_CR || nlmode == NL_CRLF)
+            nl = gc_strdup(s);      /* "\n" is written as this */
     }
     uint8_t encoding = ENC_UTF8;
     if (!binary && parse_encoding(enc, &encoding) < 0)
@@ -1420,16 +1472,24 @@ Value mn_builtin_open(Value *args, int nargs, Value kwargs)
         }
         if (!closefd)
             return mn_raise(&ValueErrorType, "Cannot use closefd=False with file name");
-        const char *path = mn_cstr(file);
-        if (strlen(path) != (size_t)mn_str_len(file))
+        if (strlen(mn_cstr(file)) != (size_t)mn_str_len(file))
             return mn_raise(&ValueErrorType, "embedded null byte");
+        /* open(2) may block (a FIFO waits for its other end): it runs with
+         * the GIL released, on a private copy of the path. */
+        const char *path = gc_strdup(mn_cstr(file));
         for (int attempt = 0;; attempt++) {
-            /* TODO(gil): release the GIL around open(2) (FIFOs block). */
+            ThreadState *ts = blocking_begin();
             fd = open(path, flags, 0666);
+            blocking_end(ts);
             if (fd >= 0)
                 break;
-            if (errno == EINTR)
+            if (errno == EINTR) {
+                if (mn_signal_pending() && main_thread()) {
+                    if (mn_eval_breaker_slow(mn_ts()) < 0)
+                        return MN_ERR;
+                }
                 continue;
+            }
             if ((errno == EMFILE || errno == ENFILE) && attempt == 0) {
                 /* Unreferenced files close in finalizers: collect and retry. */
                 GC_gcollect();
@@ -1464,7 +1524,7 @@ Value mn_builtin_open(Value *args, int nargs, Value kwargs)
     f->appending = appending;
     f->binary = binary;
     f->closefd = closefd;
-    f->translate = translate;
+    f->nlmode = nlmode;
     f->wnl = nl;
     f->enc = encoding;
     f->unbuffered = binary && buffering == 0;
@@ -1518,7 +1578,7 @@ static Value make_std(int fd, const char *name, bool writable)
     f->readable = !writable;
     f->writable = writable;
     f->closefd = true;
-    f->translate = !writable;
+    f->nlmode = NL_LF;      /* CPython on POSIX: std streams use newline="\n" */
     f->is_std = true;
     f->enc = ENC_UTF8;
     /* stdout: line-buffered on a terminal, else fully buffered; stderr:

@@ -48,6 +48,9 @@ int mn_file_write_pieces(Value file, const MnPiece *p, int n, bool flush) MN_CHE
 /* file.flush() for any object (fast for ours). */
 int mn_file_flush(Value file) MN_CHECK;
 
+/* True if one of our files holds read-ahead not yet consumed. */
+bool mn_file_input_buffered(Value file);
+
 /* file.readline() for any object; returns a str/bytes ("" at EOF). */
 Value mn_file_readline(Value file);
 

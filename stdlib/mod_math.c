@@ -172,6 +172,127 @@ static double py_log1p(double x)
 }
 MATH1(log1p, py_log1p, false)
 
+/*
+ * gamma and lgamma: CPython does not use the C library here but its own
+ * Lanczos approximation (N = 13, g = 6.024680040776729583740234375, the
+ * rational form used by Boost), so mini evaluates the same formula in the
+ * same order to print the same digits.  Negative arguments go through the
+ * reflection formula with an accurate sin(pi*x).
+ */
+#define LANCZOS_N 13
+static const double lanczos_g = 6.024680040776729583740234375;
+static const double lanczos_g_minus_half = 5.524680040776729583740234375;
+static const double lanczos_num[LANCZOS_N] = {
+    23531376880.410759688572007674451636754734846804940,
+    42919803642.649098768957899047001988850926355848959,
+    35711959237.355668049440185451547166705960488635843,
+    17921034426.037209699919755754458931112671403265390,
+    6039542586.3520280050642916443072979210699388420708,
+    1439720407.3117216736632230727949123939715485786772,
+    248874557.86205415651146038641322942321632125127801,
+    31426415.585400194380614231628318205362874684987640,
+    2876370.6289353724412254090516208496135991145378768,
+    186056.26539522349504029498971604569928220784236328,
+    8071.6720023658162106380029022722506138218516325024,
+    210.82427775157934587250973392071336271166969580291,
+    2.5066282746310002701649081771338373386264310793408,
+};
+/* The denominator is x*(x+1)*...*(x+11) expanded. */
+static const double lanczos_den[LANCZOS_N] = {
+    0.0, 39916800.0, 120543840.0, 150917976.0, 105258076.0, 45995730.0,
+    13339535.0, 2637558.0, 357423.0, 32670.0, 1925.0, 66.0, 1.0,
+};
+static const double LOG_PI = 1.144729885849400174143427351353058711647;
+
+static double lanczos_sum(double x)
+{
+    double num = 0.0, den = 0.0;
+    if (x < 5.0) {
+        for (int i = LANCZOS_N - 1; i >= 0; i--) {
+            num = num * x + lanczos_num[i];
+            den = den * x + lanczos_den[i];
+        }
+    } else {
+        /* Rescaled by x**(1-N) to avoid overflow for large x. */
+        for (int i = 0; i < LANCZOS_N; i++) {
+            num = num / x + lanczos_num[i];
+            den = den / x + lanczos_den[i];
+        }
+    }
+    return num / den;
+}
+
+/* sin(pi * x) for finite x, exact at integers and half-integers. */
+static double sin_pi(double x)
+{
+    double y = fmod(fabs(x), 2.0), r;
+    switch ((int)round(2.0 * y)) {
+    case 0: r = sin(M_PI * y); break;
+    case 1: r = cos(M_PI * (y - 0.5)); break;
+    case 2: r = sin(M_PI * (1.0 - y)); break;   /* +0.0 at y == 1 */
+    case 3: r = -cos(M_PI * (y - 1.5)); break;
+    default: r = sin(M_PI * (y - 2.0)); break;
+    }
+    return copysign(1.0, x) * r;
+}
+
+/* Gamma for finite, non-zero x that is not a negative integer; sets
+ * *range on overflow. */
+static double gamma_value(double x, bool *range)
+{
+    static const double integral[23] = {
+        1.0, 1.0, 2.0, 6.0, 24.0, 120.0, 720.0, 5040.0, 40320.0, 362880.0,
+        3628800.0, 39916800.0, 479001600.0, 6227020800.0, 87178291200.0,
+        1307674368000.0, 20922789888000.0, 355687428096000.0,
+        6402373705728000.0, 121645100408832000.0, 2432902008176640000.0,
+        51090942171709440000.0, 1124000727777607680000.0,
+    };
+    if (x == floor(x) && x > 0 && x <= 23)
+        return integral[(int)x - 1];
+    double absx = fabs(x), r;
+    if (absx < 1e-20) {
+        r = 1.0 / x;
+        *range = isinf(r);
+        return r;
+    }
+    if (absx > 200.0) {
+        if (x < 0.0)
+            return 0.0 / sin_pi(x);
+        *range = true;
+        return INFINITY;
+    }
+    /* y = absx + g - 0.5 rounded; z corrects for that rounding error. */
+    double y = absx + lanczos_g_minus_half, z;
+    if (absx > lanczos_g_minus_half)
+        z = (y - absx) - lanczos_g_minus_half;
+    else
+        z = (y - lanczos_g_minus_half) - absx;
+    z = z * lanczos_g / y;
+    if (x < 0.0) {
+        r = -M_PI / sin_pi(absx) / absx * exp(y) / lanczos_sum(absx);
+        r -= z * r;
+        if (absx < 140.0) {
+            r /= pow(y, absx - 0.5);
+        } else {
+            double sp = pow(y, absx / 2.0 - 0.25);
+            r /= sp;
+            r /= sp;
+        }
+    } else {
+        r = lanczos_sum(absx) / exp(y);
+        r += z * r;
+        if (absx < 140.0) {
+            r *= pow(y, absx - 0.5);
+        } else {
+            double sp = pow(y, absx / 2.0 - 0.25);
+            r *= sp;
+            r *= sp;
+        }
+    }
+    *range = isinf(r);
+    return r;
+}
+
 static Value m_gamma(Value *args, int nargs, Value kwargs)
 {
     double x;
@@ -183,9 +304,9 @@ static Value m_gamma(Value *args, int nargs, Value kwargs)
         return x > 0 ? mn_float(x) : domain_error();
     if (x == 0.0 || (x < 0 && x == floor(x)))
         return domain_error();
-    errno = 0;
-    double r = tgamma(x);
-    if (isinf(r) || (errno == ERANGE && fabs(r) >= 1.5))
+    bool range = false;
+    double r = gamma_value(x, &range);
+    if (range)
         return range_error();
     return mn_float(r);
 }
@@ -199,10 +320,18 @@ static Value m_lgamma(Value *args, int nargs, Value kwargs)
         return mn_float(x);
     if (isinf(x))
         return mn_float(INFINITY);
-    if (x <= 0 && x == floor(x))
-        return domain_error();
-    int sign;
-    double r = lgamma_r(x, &sign);
+    if (x == floor(x) && x <= 2.0) {
+        if (x <= 0.0)
+            return domain_error();
+        return mn_float(0.0);       /* lgamma(1) = lgamma(2) = 0 */
+    }
+    double absx = fabs(x), r;
+    if (absx < 1e-20)
+        return mn_float(-log(absx));
+    r = log(lanczos_sum(absx)) - lanczos_g;
+    r += (absx - 0.5) * (log(absx + lanczos_g - 0.5) - 1);
+    if (x < 0.0)
+        r = LOG_PI - log(fabs(sin_pi(absx))) - log(absx) - r;
     if (isinf(r))
         return range_error();
     return mn_float(r);

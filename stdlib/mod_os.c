@@ -24,6 +24,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "../vm/eval.h"
 #include "mn_stdlib.h"
 
 extern char **environ;
@@ -168,6 +169,13 @@ static int environ_setitem(Value self, Value key, Value v)
     return DictType.setitem(self, key, v);
 }
 
+static Value environ_getitem(Value self, Value key)
+{
+    if (!mn_is_str(key))
+        return mn_raise(&TypeErrorType, "str expected, not %s", mn_type_name(key));
+    return DictType.getitem(self, key);
+}
+
 static Value environ_repr(Value self)
 {
     Value r = DictType.repr(self);
@@ -178,6 +186,7 @@ static Type EnvironType = {
     .hdr = {&TypeType},
     .name = "_Environ",
     .base = &DictType,
+    .getitem = environ_getitem,
     .setitem = environ_setitem,
     .repr = environ_repr,
 };
@@ -556,6 +565,9 @@ Value mn_module_os_init(void)
     if (!path)
         return MN_ERR;
     mn_module_add(mod, "path", path);
+    /* Like CPython's os.py: `import os.path` then finds it in sys.modules
+     * although os is not a package. */
+    mn_dict_set_cstr(mn_sys_modules(), "os.path", path);
     return mod;
 }
 

@@ -52,6 +52,28 @@ typedef struct {
     int32_t line;
 } LineEntry;
 
+/* Inline caches of the attribute instructions (LOAD_ATTR, STORE_ATTR,
+ * LOAD_METHOD): their arg indexes CodeObject.caches, whose slot holds the
+ * attribute name and the last lookup result for one receiver type,
+ * validated by the type's version tag (Type.version, cleared by
+ * runtime/type.c whenever the class or a base changes).  An entry is
+ * immutable and replaced by one atomic pointer store, so a reader racing
+ * with a refill (GIL off) sees the old or the new entry, never a mix.
+ * After MN_CACHE_MAX_FILLS refills a site is megamorphic and stops caching. */
+typedef struct AttrCacheEntry {
+    Type *type;                 /* receiver type */
+    uint32_t version;           /* type->version when filled (never 0) */
+    uint32_t kind;              /* AC_* in vm/eval.c */
+    Value value;                /* the class attribute / descriptor, or 0 */
+} AttrCacheEntry;
+
+typedef struct AttrCache {
+    AttrCacheEntry *entry;      /* atomic; NULL = empty */
+    Value name;                 /* interned attribute name */
+    uint32_t fills;
+} AttrCache;
+#define MN_CACHE_MAX_FILLS 32
+
 /* Kinds of localsplus slots (CodeObject.localkinds). */
 #define LK_LOCAL  0x01   /* a plain fast local */
 #define LK_CELL   0x02   /* a local captured by an inner scope */
@@ -80,7 +102,8 @@ typedef struct CodeObject {
     const uint8_t *localkinds;  /* LK_* per slot */
     int32_t nlocalsplus;
     int32_t nfree;              /* the last nfree slots are free variables */
-    int32_t argcount;           /* positional(-or-keyword) parameters */
+    int32_t argcount;           /* positional parameters (incl. pos-only) */
+    int32_t posonlyargcount;    /* the first ones, written before `/` */
     int32_t kwonlyargcount;
     int32_t nparams;            /* argcount + kwonly + (*args) + (**kwargs) */
     int32_t stacksize;          /* maximum value-stack depth */
@@ -95,6 +118,8 @@ typedef struct CodeObject {
     int32_t nlines;
     const ExcEntry *exctab;
     int32_t nexc;
+    AttrCache *caches;          /* mutable: see AttrCache */
+    int32_t ncaches;
 } CodeObject;
 
 /* Source line of the instruction at `offset` (index into code). */

@@ -106,6 +106,8 @@ typedef struct Unit {
     int nnames, capnames;
     int *namehash;
     int namehashcap;
+    Value *cachenames;  /* attribute name of each inline cache slot */
+    int ncaches, capcaches;
     /* variables */
     Value *slot_names;
     uint8_t *slot_kinds;
@@ -386,6 +388,21 @@ static Value mangled(Compiler *c, const char *id)
 }
 
 static int add_name(Compiler *c, const char *id) { return add_name_v(c, mangled(c, id)); }
+
+/* A new inline-cache slot for an attribute instruction on `id`. */
+static int add_attr_cache(Compiler *c, const char *id)
+{
+    Unit *u = c->u;
+    if (u->ncaches == u->capcaches) {
+        u->capcaches = u->capcaches ? u->capcaches * 2 : 16;
+        Value *n = gc_alloc(u->capcaches * sizeof(Value));
+        if (u->ncaches)
+            memcpy(n, u->cachenames, u->ncaches * sizeof(Value));
+        u->cachenames = n;
+    }
+    u->cachenames[u->ncaches] = mangled(c, id);
+    return u->ncaches++;
+}
 
 static int slot_of(Unit *u, Value name)
 {
@@ -1017,7 +1034,7 @@ static void compile_call(Compiler *c, Node *e)
     }
     if (func->kind == E_ATTR && !star && !dstar) {
         compile_expr(c, func->u.attr.value);
-        emit(c, OP_LOAD_METHOD, add_name(c, func->u.attr.name));
+        emit(c, OP_LOAD_METHOD, add_attr_cache(c, func->u.attr.name));
         for (int i = 0; i < args->n; i++)
             compile_expr(c, args->items[i]);
         for (int i = 0; i < kws->n; i++)
@@ -1088,7 +1105,7 @@ static void compile_call(Compiler *c, Node *e)
 
 typedef struct {
     Value name, qualname, doc;
-    int argcount, kwonly;
+    int argcount, kwonly, posonly;
     uint32_t flags;
 } CodeInfo;
 
@@ -1241,6 +1258,7 @@ static void compile_def(Compiler *c, Node *s)
         .doc = doc ? mn_str_new(doc->u.lit.s, doc->u.lit.len) : mn_None,
         .argcount = p->npos,
         .kwonly = p->nkwonly,
+        .posonly = p->nposonly,
         .flags = param_flags(p),
     };
     CodeObject *co = leave_unit(c, &info);
@@ -1264,6 +1282,7 @@ static void compile_lambda(Compiler *c, Node *e)
         .doc = mn_None,
         .argcount = p->npos,
         .kwonly = p->nkwonly,
+        .posonly = p->nposonly,
         .flags = param_flags(p) | CO_LAMBDA,
     };
     CodeObject *co = leave_unit(c, &info);
@@ -1470,7 +1489,7 @@ static void compile_expr(Compiler *c, Node *e)
         break;
     case E_ATTR:
         compile_expr(c, e->u.attr.value);
-        emit(c, OP_LOAD_ATTR, add_name(c, e->u.attr.name));
+        emit(c, OP_LOAD_ATTR, add_attr_cache(c, e->u.attr.name));
         break;
     case E_SUBSCRIPT:
         compile_expr(c, e->u.sub.value);
@@ -1618,7 +1637,7 @@ static void compile_store(Compiler *c, Node *t)
         break;
     case E_ATTR:
         compile_expr(c, t->u.attr.value);
-        emit(c, OP_STORE_ATTR, add_name(c, t->u.attr.name));
+        emit(c, OP_STORE_ATTR, add_attr_cache(c, t->u.attr.name));
         break;
     case E_SUBSCRIPT:
         compile_expr(c, t->u.sub.value);
@@ -1732,11 +1751,11 @@ static void compile_augassign(Compiler *c, Node *s)
     case E_ATTR:
         compile_expr(c, t->u.attr.value);
         emit(c, OP_DUP_TOP, 0);
-        emit(c, OP_LOAD_ATTR, add_name(c, t->u.attr.name));
+        emit(c, OP_LOAD_ATTR, add_attr_cache(c, t->u.attr.name));
         compile_expr(c, s->u.aug.value);
         emit_inplace(c, s->u.aug.op);
         emit(c, OP_ROT_TWO, 0);
-        emit(c, OP_STORE_ATTR, add_name(c, t->u.attr.name));
+        emit(c, OP_STORE_ATTR, add_attr_cache(c, t->u.attr.name));
         break;
     case E_SUBSCRIPT:
         compile_expr(c, t->u.sub.value);
@@ -2348,6 +2367,23 @@ static CodeObject *assemble(Compiler *c, CodeInfo *info)
     int *depth = gc_alloc_atomic((u->n + 1) * sizeof(int));
     int maxdepth = compute_depths(c, depth);
 
+    /* A jump to the instruction that follows anyway is dropped (scanning
+     * backwards so "follows" already accounts for dropped code). */
+    {
+        int *first_kept = gc_alloc_atomic((u->n + 2) * sizeof(int));
+        first_kept[u->n] = u->n;
+        for (int i = u->n - 1; i >= 0; i--) {
+            Instr *in = &u->instrs[i];
+            int next = first_kept[i + 1];
+            if (depth[i] >= 0 && in->op == OP_JUMP_FORWARD) {
+                int t = u->labels[in->arg];
+                if (t >= 0 && t <= u->n && t > i && first_kept[t] == next)
+                    in->op = OP_NOP;
+            }
+            first_kept[i] = (depth[i] >= 0 && in->op != OP_NOP) ? i : next;
+        }
+    }
+
     /* new offsets: unreachable instructions and NOPs are dropped */
     int *newoff = gc_alloc_atomic((u->n + 1) * sizeof(int));
     int ncode = 0;
@@ -2424,6 +2460,7 @@ static CodeObject *assemble(Compiler *c, CodeInfo *info)
     co->nlocalsplus = u->nslots;
     co->nfree = u->nfree;
     co->argcount = info->argcount;
+    co->posonlyargcount = info->posonly;
     co->kwonlyargcount = info->kwonly;
     co->nparams = info->argcount + info->kwonly + !!(info->flags & CO_VARARGS) +
                   !!(info->flags & CO_VARKW);
@@ -2441,6 +2478,10 @@ static CodeObject *assemble(Compiler *c, CodeInfo *info)
     co->nlines = nlines;
     co->exctab = exc;
     co->nexc = nexc;
+    co->ncaches = u->ncaches;
+    co->caches = gc_alloc((u->ncaches + 1) * sizeof(AttrCache));
+    for (int i = 0; i < u->ncaches; i++)
+        co->caches[i].name = u->cachenames[i];
     return co;
 }
 

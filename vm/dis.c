@@ -49,6 +49,10 @@ static void argrepr(CodeObject *co, int op, uint32_t arg, StrBuf *b)
     case OPK_NAME:
         sb_adds(b, mn_cstr(mn_tuple_items(co->names)[arg]));
         break;
+    case OPK_ACACHE:
+        if ((int)arg < co->ncaches)
+            sb_adds(b, mn_cstr(co->caches[arg].name));
+        break;
     case OPK_LOCAL:
     case OPK_DEREF:
         if ((int)arg < co->nlocalsplus)

@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include "eval.h"
+#include "gil.h"
 #include "opcodes.h"
 
 /* Later VM stack chunks hold this many Values (or what one frame needs). */
@@ -70,9 +71,8 @@ static inline Frame *push_frame(ThreadState *ts, CodeObject *co, bool from_c)
 {
     if (__builtin_expect(++ts->recursion_depth > mn_interp.recursion_limit, 0)) {
         ts->recursion_depth--;
-        mn_raise(&RecursionErrorType, from_c ?
-                 "maximum recursion depth exceeded while calling a Python object" :
-                 "maximum recursion depth exceeded");
+        (void)from_c;
+        mn_raise(&RecursionErrorType, "maximum recursion depth exceeded");
         return NULL;
     }
     Value *top = ts->stack_top;
@@ -182,6 +182,34 @@ static void too_many_positional(FunctionObject *fn, Value *L, int given)
              given == 1 && !kwonly_given ? "was" : "were");
 }
 
+static void posonly_passed_as_keyword(FunctionObject *fn, Value kwnames, Value kwdict)
+{
+    CodeObject *co = fn->code;
+    Value *names = mn_tuple_items(co->localnames);
+    StrBuf b;
+    sb_init(&b);
+    int k = 0;
+    for (int p = 0; p < co->posonlyargcount; p++) {
+        bool given = false;
+        if (kwnames) {
+            for (int64_t i = 0; i < mn_tuple_len(kwnames); i++)
+                if (mn_str_eq(mn_tuple_items(kwnames)[i], names[p]))
+                    given = true;
+        } else if (kwdict) {
+            given = mn_dict_get(kwdict, names[p]) != 0;
+        }
+        if (!given)
+            continue;
+        if (k++)
+            sb_adds(&b, ", ");
+        sb_adds(&b, mn_cstr(names[p]));
+    }
+    Value list = sb_finish(&b);
+    mn_raise(&TypeErrorType,
+             "%s() got some positional-only arguments passed as keyword arguments: '%s'",
+             fn_qualname(fn), mn_cstr(list));
+}
+
 /* Bind a call's arguments into the (zeroed) locals L of fn's new frame.
  * Keyword arguments come either as kwnames (tuple of str) with their
  * values in kwvals, or as a dict kwdict. */
@@ -222,14 +250,21 @@ static int bind_args(FunctionObject *fn, Value *L, Value *args, int nargs, Value
             mn_raise(&TypeErrorType, "%s() keywords must be strings", fn_qualname(fn));
             return -1;
         }
-        int j;
-        for (j = 0; j < total; j++)
+        int j, first = co->posonlyargcount;
+        for (j = first; j < total; j++)
             if (names[j] == key)
                 break;
         if (j == total && !AS(StrObject, key)->interned)
-            for (j = 0; j < total; j++)
+            for (j = first; j < total; j++)
                 if (mn_str_eq(names[j], key))
                     break;
+        if (j == total && first && !varkw) {
+            for (int p = 0; p < first; p++)
+                if (mn_str_eq(names[p], key)) {
+                    posonly_passed_as_keyword(fn, kwvals ? kwnames : 0, kwdict);
+                    return -1;
+                }
+        }
         if (j < total) {
             if (L[j]) {
                 mn_raise(&TypeErrorType, "%s() got multiple values for argument '%s'",
@@ -454,7 +489,7 @@ static int dict_merge(Value func, Value dict, Value other)
         Value k, v;
         while (mn_dict_next(other, &pos, &k, &v)) {
             if (!mn_is_str(k)) {
-                mn_raise(&TypeErrorType, "%s keywords must be strings", func_str(func));
+                mn_raise(&TypeErrorType, "keywords must be strings");
                 return -1;
             }
             Value old = mn_dict_get(dict, k);
@@ -484,7 +519,7 @@ static int dict_merge(Value func, Value dict, Value other)
     Value k;
     while ((k = mn_next(it))) {
         if (!mn_is_str(k)) {
-            mn_raise(&TypeErrorType, "%s keywords must be strings", func_str(func));
+            mn_raise(&TypeErrorType, "keywords must be strings");
             return -1;
         }
         if (mn_dict_get(dict, k)) {
@@ -741,6 +776,114 @@ static Value make_function(Frame *f, Value code, uint32_t flags, Value defaults,
     return fnv;
 }
 
+/* ------------------------------------------------------------------ */
+/* attribute inline caches (see AttrCache in vm/code.h)                */
+/* ------------------------------------------------------------------ */
+
+enum {
+    AC_DICT,            /* no class attribute: instance dict only */
+    AC_DICT_OR_VALUE,   /* instance dict, else the plain class attribute */
+    AC_DICT_OR_METHOD,  /* instance dict, else bind the function */
+    AC_DICT_OR_NONDATA, /* instance dict, else value->descr_get */
+    AC_DATA_DESCR,      /* a data descriptor (property, slot) */
+    AC_METHOD,          /* LOAD_METHOD: instance dict, else (func, self) */
+    AC_STORE_DICT,      /* STORE_ATTR into the instance dict */
+    AC_STORE_DESCR,     /* STORE_ATTR through value->descr_set */
+};
+enum { CP_LOAD, CP_METHOD, CP_STORE };
+
+static inline AttrCacheEntry *cache_hit(AttrCache *c, Type *t)
+{
+    AttrCacheEntry *e = __atomic_load_n(&c->entry, __ATOMIC_ACQUIRE);
+    if (e && e->type == t && e->version == __atomic_load_n(&t->version, __ATOMIC_RELAXED))
+        return e;
+    return NULL;
+}
+
+static inline Value inst_dict(Value obj, Type *t)
+{
+    return t->dictoffset ? __atomic_load_n((Value *)((char *)obj + t->dictoffset),
+                                           __ATOMIC_ACQUIRE)
+                         : 0;
+}
+
+static bool is_plain_method(Value f)
+{
+    if (!mn_is_obj(f))
+        return false;
+    Type *ft = mn_obj(f)->type;
+    return ft == &FunctionType || ft == &WrapperDescrType ||
+           (ft == &MethodDescrType && !(AS(MethodDescrObject, f)->def->flags & METH_CLASS));
+}
+
+/* After a slow-path lookup on `t`, remember how the attribute resolves. */
+static void cache_fill(AttrCache *c, Type *t, int purpose)
+{
+    if (c->fills >= MN_CACHE_MAX_FILLS)
+        return;
+    if (purpose == CP_STORE) {
+        if (t->setattr && t->setattr != mn_generic_setattr)
+            return;
+    } else if (t->getattr && t->getattr != mn_generic_getattr) {
+        return;
+    }
+    uint32_t v1 = __atomic_load_n(&t->version, __ATOMIC_ACQUIRE);
+    Value attr = mn_type_lookup(t, c->name);
+    uint32_t v2 = __atomic_load_n(&t->version, __ATOMIC_ACQUIRE);
+    if (v1 == 0 || v1 != v2 || v1 == UINT32_MAX)
+        return;     /* no version yet (the lookup assigned one): next time */
+    uint32_t kind;
+    Type *at = attr ? mn_typeof(attr) : NULL;
+    if (purpose == CP_STORE) {
+        if (at && at->descr_set)
+            kind = AC_STORE_DESCR;
+        else if (t->dictoffset)
+            kind = AC_STORE_DICT;
+        else
+            return;
+    } else if (!attr) {
+        if (!t->dictoffset)
+            return;
+        kind = AC_DICT;
+    } else if (at->descr_get && at->descr_set) {
+        kind = AC_DATA_DESCR;
+    } else if (purpose == CP_METHOD && is_plain_method(attr)) {
+        kind = AC_METHOD;
+    } else if (at == &FunctionType) {
+        kind = AC_DICT_OR_METHOD;
+    } else if (at->descr_get) {
+        kind = AC_DICT_OR_NONDATA;
+    } else {
+        kind = AC_DICT_OR_VALUE;
+    }
+    AttrCacheEntry *e = gc_alloc(sizeof *e);
+    e->type = t;
+    e->version = v1;
+    e->kind = kind;
+    e->value = attr;
+    c->fills++;
+    __atomic_store_n(&c->entry, e, __ATOMIC_RELEASE);
+}
+
+/* A LOAD_ATTR-style read through a cache hit; 0 (no exception) when the
+ * instance dict misses under AC_DICT and the slow path must decide. */
+static inline Value cached_load(AttrCacheEntry *e, Value obj, Type *t, Value name)
+{
+    if (e->kind == AC_DATA_DESCR)
+        return mn_typeof(e->value)->descr_get(e->value, obj, t);
+    Value d = inst_dict(obj, t);
+    Value v = d ? mn_dict_get_str(d, name) : 0;
+    if (v)
+        return v;
+    switch (e->kind) {
+    case AC_DICT_OR_VALUE: return e->value;
+    case AC_DICT_OR_METHOD:
+    case AC_METHOD: return mn_method_new(e->value, obj);
+    case AC_DICT_OR_NONDATA: return mn_typeof(e->value)->descr_get(e->value, obj, t);
+    default: return 0;
+    }
+}
+
 static Value eval_frame(ThreadState *ts, Frame *entry);
 
 /* Run a class body function with a fresh namespace; build the class. */
@@ -809,12 +952,17 @@ int mn_eval_breaker_slow(ThreadState *ts)
 {
     uint32_t eb = atomic_load_explicit(&ts->eval_breaker, memory_order_acquire);
 
-    /* --- GIL hand-over hook (vm/gil.c, later issue) ---------------------
-     * EB_GIL_DROP is set by a thread waiting for the GIL once the switch
-     * interval has elapsed (or, with EB_INSTR_COUNT, after N instructions).
-     * Here the running thread will release the GIL, wait until the waiter
-     * has taken it (forced switching), and re-acquire it before going on.
-     * --------------------------------------------------------------------- */
+    /* GIL hand-over (vm/gil.c): EB_GIL_DROP is set by a thread waiting for
+     * the GIL once the switch interval has elapsed.  gil_handle_breaker
+     * releases the GIL, waits until the waiter has had it (forced
+     * switching) and re-acquires it.  First, since it may block.
+     * EB_INSTR_COUNT alone needs nothing here: the caller re-reads the
+     * mask and starts counting instructions. */
+    if (eb & EB_GIL_DROP) {
+        if (gil_handle_breaker(ts) < 0)
+            return -1;
+        eb = atomic_load_explicit(&ts->eval_breaker, memory_order_acquire);
+    }
 
     /* --- stop-the-world hook (free-threaded mode, later issue) ----------
      * EB_STOP_WORLD: park this thread at a safe point until the requester
@@ -845,7 +993,8 @@ int mn_check_c_stack(void)
     ThreadState *ts = mn_ts();
     char *here = (char *)__builtin_frame_address(0);
     if (ts && ts->c_stack_limit && here < ts->c_stack_limit) {
-        mn_raise(&RecursionErrorType, "maximum recursion depth exceeded");
+        mn_raise(&RecursionErrorType,
+                 "maximum recursion depth exceeded while calling a Python object");
         return -1;
     }
     return 0;
@@ -855,17 +1004,24 @@ int mn_check_c_stack(void)
 /* the loop                                                            */
 /* ------------------------------------------------------------------ */
 
+/* Dispatch.  In counting mode (--switch-instructions with a waiter, see
+ * vm/gil.h) every instruction first ticks the thread's budget: the
+ * computed-goto build switches `table` to counting_table, whose every
+ * entry is the `count_instr` stub; the switch build tests eb_mask. */
 #ifdef MINI_SWITCH_DISPATCH
 #define TARGET(op) case OP_##op:
 #define DISPATCH() goto dispatch
+#define SET_TABLE() ((void)0)
 #else
 #define TARGET(op) TARGET_##op:
 #define DISPATCH()                              \
     do {                                        \
         word = *ip++;                           \
         oparg = MN_INSTR_ARG(word);             \
-        goto *dispatch_table[MN_INSTR_OP(word)];\
+        goto *table[MN_INSTR_OP(word)];         \
     } while (0)
+#define SET_TABLE() \
+    (table = eb_mask == GIL_EB_MASK_NORMAL ? dispatch_table : counting_table)
 #endif
 
 #define LOAD_FRAME()                                        \
@@ -876,6 +1032,7 @@ int mn_check_c_stack(void)
         locals = f->localsplus;                             \
         consts = mn_tuple_items(f->code->consts);           \
         names = mn_tuple_items(f->code->names);             \
+        caches = f->code->caches;                           \
     } while (0)
 
 #define PUSH(v) (*sp++ = (v))
@@ -885,9 +1042,13 @@ int mn_check_c_stack(void)
 #define CHECK_BREAKER()                                                         \
     do {                                                                        \
         if (__builtin_expect(atomic_load_explicit(&ts->eval_breaker,            \
-                                                  memory_order_relaxed), 0)) { \
+                                                  memory_order_relaxed) &       \
+                             eb_mask, 0)) {                                     \
+            f->ip = ip;                                                         \
             if (mn_eval_breaker_slow(ts) < 0)                                   \
                 goto error;                                                     \
+            eb_mask = gil_eb_mask(ts);                                          \
+            SET_TABLE();                                                        \
         }                                                                       \
     } while (0)
 
@@ -899,10 +1060,16 @@ static Value eval_frame(ThreadState *ts, Frame *entry)
         MN_OPCODES(MN_LABEL)
 #undef MN_LABEL
     };
+    static void *const counting_table[MN_NUM_OPCODES] = {
+        [0 ... MN_NUM_OPCODES - 1] = &&count_instr,
+    };
+    void *const *table;
 #endif
+    uint32_t eb_mask = gil_eb_mask(ts);
     Frame *f = entry;
     const uint32_t *ip, *code_base;
     Value *sp, *locals, *consts, *names;
+    AttrCache *caches;
     uint32_t word, oparg;
     /* pending call (shared by the CALL* opcodes) */
     Value callable, kwnames;
@@ -911,16 +1078,33 @@ static Value eval_frame(ThreadState *ts, Frame *entry)
 
     ts->c_depth++;
     ts->frame = f;
+    SET_TABLE();
     LOAD_FRAME();
-    CHECK_BREAKER();
 
 #ifdef MINI_SWITCH_DISPATCH
 dispatch:
     word = *ip++;
     oparg = MN_INSTR_ARG(word);
+    if (__builtin_expect(eb_mask != GIL_EB_MASK_NORMAL, 0) && GIL_INSTR_TICK(ts)) {
+        f->ip = ip;
+        if (gil_instr_expired(ts) < 0)
+            goto error;
+        eb_mask = gil_eb_mask(ts);
+    }
     switch (MN_INSTR_OP(word)) {
 #else
     DISPATCH();
+
+count_instr:
+    /* counting mode: the instruction in `word` has been fetched */
+    if (GIL_INSTR_TICK(ts)) {
+        f->ip = ip;
+        if (gil_instr_expired(ts) < 0)
+            goto error;
+        eb_mask = gil_eb_mask(ts);
+        SET_TABLE();
+    }
+    goto *dispatch_table[MN_INSTR_OP(word)];
 #endif
 
     TARGET(NOP) {
@@ -1111,17 +1295,63 @@ dispatch:
         DISPATCH();
     }
     TARGET(LOAD_ATTR) {
-        Value v = mn_getattr(TOP(), names[oparg]);
+        AttrCache *c = &caches[oparg];
+        Value obj = TOP();
+        AttrCacheEntry *e = NULL;
+        if (mn_is_obj(obj)) {
+            Type *t = mn_obj(obj)->type;
+            e = cache_hit(c, t);
+            if (e) {
+                Value v = cached_load(e, obj, t, c->name);
+                if (v) {
+                    TOP() = v;
+                    DISPATCH();
+                }
+                if (mn_exc_occurred())
+                    goto error;
+            }
+        }
+        Value v = mn_getattr(obj, c->name);
         if (!v)
             goto error;
         TOP() = v;
+        if (!e && mn_is_obj(obj))
+            cache_fill(c, mn_obj(obj)->type, CP_LOAD);
         DISPATCH();
     }
     TARGET(STORE_ATTR) {
+        AttrCache *c = &caches[oparg];
         Value obj = sp[-1], v = sp[-2];
         sp -= 2;
-        if (mn_setattr(obj, names[oparg], v) < 0)
+        AttrCacheEntry *e = NULL;
+        if (mn_is_obj(obj)) {
+            Type *t = mn_obj(obj)->type;
+            e = cache_hit(c, t);
+            if (e) {
+                if (e->kind == AC_STORE_DICT) {
+                    Value *dp = (Value *)((char *)obj + t->dictoffset);
+                    Value d = __atomic_load_n(dp, __ATOMIC_ACQUIRE);
+                    if (!d) {
+                        Value nd = mn_dict_new(), expected = 0;
+                        d = __atomic_compare_exchange_n(dp, &expected, nd, false,
+                                                        __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)
+                                ? nd : expected;
+                    }
+                    if (MN_IS_EXACT(d, DictType)) {
+                        mn_dict_set_str(d, c->name, v);
+                        DISPATCH();
+                    }
+                } else {
+                    if (mn_typeof(e->value)->descr_set(e->value, obj, v) < 0)
+                        goto error;
+                    DISPATCH();
+                }
+            }
+        }
+        if (mn_setattr(obj, c->name, v) < 0)
             goto error;
+        if (!e && mn_is_obj(obj))
+            cache_fill(c, mn_obj(obj)->type, CP_STORE);
         DISPATCH();
     }
     TARGET(DELETE_ATTR) {
@@ -1131,12 +1361,43 @@ dispatch:
         DISPATCH();
     }
     TARGET(LOAD_METHOD) {
+        AttrCache *c = &caches[oparg];
+        Value obj = TOP();
+        AttrCacheEntry *e = NULL;
+        if (mn_is_obj(obj)) {
+            Type *t = mn_obj(obj)->type;
+            e = cache_hit(c, t);
+            if (e) {
+                if (e->kind == AC_METHOD) {
+                    Value d = inst_dict(obj, t);
+                    Value v = d ? mn_dict_get_str(d, c->name) : 0;
+                    if (v) {
+                        TOP() = v;
+                        PUSH(0);
+                    } else {
+                        TOP() = e->value;
+                        PUSH(obj);
+                    }
+                    DISPATCH();
+                }
+                Value v = cached_load(e, obj, t, c->name);
+                if (v) {
+                    TOP() = v;
+                    PUSH(0);
+                    DISPATCH();
+                }
+                if (mn_exc_occurred())
+                    goto error;
+            }
+        }
         Value self = 0;
-        Value m = mn_lookup_method(TOP(), names[oparg], &self);
+        Value m = mn_lookup_method(obj, c->name, &self);
         if (!m)
             goto error;
         TOP() = m;
         PUSH(self);
+        if (!e && mn_is_obj(obj))
+            cache_fill(c, mn_obj(obj)->type, CP_METHOD);
         DISPATCH();
     }
     TARGET(BINARY_SUBSCR) {
@@ -1444,8 +1705,8 @@ dispatch:
         DISPATCH();
     }
     TARGET(JUMP_BACKWARD) {
-        ip = code_base + oparg;
         CHECK_BREAKER();
+        ip = code_base + oparg;
         DISPATCH();
     }
 #define TRUTH_OF(v, t)                  \
@@ -1483,8 +1744,8 @@ dispatch:
         int t;
         TRUTH_OF(v, t);
         if (!t) {
-            ip = code_base + oparg;
             CHECK_BREAKER();
+            ip = code_base + oparg;
         }
         DISPATCH();
     }
@@ -1493,8 +1754,8 @@ dispatch:
         int t;
         TRUTH_OF(v, t);
         if (t) {
-            ip = code_base + oparg;
             CHECK_BREAKER();
+            ip = code_base + oparg;
         }
         DISPATCH();
     }
@@ -1677,6 +1938,7 @@ dispatch:
         if (MN_IS_EXACT(fnv, FunctionType) && n < 0x7fffffff) {
             FunctionObject *fn = AS(FunctionObject, fnv);
             CodeObject *co = fn->code;
+            CHECK_BREAKER();
             Frame *nf = push_frame(ts, co, false);
             if (!nf)
                 goto error;
@@ -1694,7 +1956,6 @@ dispatch:
             f = nf;
             ts->frame = f;
             LOAD_FRAME();
-            CHECK_BREAKER();
             DISPATCH();
         }
         Value r = mn_call(fnv, items, (int)n, kwargs);
@@ -1717,6 +1978,7 @@ do_call: {
         if (MN_IS_EXACT(callable, FunctionType)) {
             FunctionObject *fn = AS(FunctionObject, callable);
             CodeObject *co = fn->code;
+            CHECK_BREAKER();
             Frame *nf = push_frame(ts, co, false);
             if (!nf)
                 goto error;
@@ -1744,7 +2006,6 @@ do_call: {
             f = nf;
             ts->frame = f;
             LOAD_FRAME();
-            CHECK_BREAKER();
             DISPATCH();
         }
         Value r;
@@ -2063,6 +2324,11 @@ error:
     /* An instruction raised: record where, and the implicit context. */
     {
         Value exc = ts->exc;
+        if (__builtin_expect(!exc, 0)) {
+            /* a native function failed without setting an exception */
+            mn_raise(&SystemErrorType, "error return without exception set");
+            exc = ts->exc;
+        }
         if (exc && is_exc_instance(exc)) {
             ExceptionObject *e = AS(ExceptionObject, exc);
             if (!e->traceback && !e->context)

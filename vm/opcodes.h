@@ -28,6 +28,8 @@
  *            NONE   unused (0)
  *            CONST  index into code->consts
  *            NAME   index into code->names (interned strs)
+ *            ACACHE index into code->caches (an attribute name plus its
+ *                   inline cache, see vm/code.h)
  *            LOCAL  index into the frame's localsplus (fast local)
  *            DEREF  index into localsplus of a cell or free variable
  *            JUMP   absolute target offset
@@ -78,10 +80,10 @@
     X(DELETE_NAME,      NAME,  0, 0)                                         \
     X(LOAD_LOCALS,      NONE,  0, 1)   /* the frame's locals dict */         \
     /* ---- attributes and subscripts ---- */                                \
-    X(LOAD_ATTR,        NAME,  1, 1)                                         \
-    X(STORE_ATTR,       NAME,  2, 0)   /* value obj -> ; obj.name = value */ \
+    X(LOAD_ATTR,        ACACHE, 1, 1)                                        \
+    X(STORE_ATTR,       ACACHE, 2, 0)  /* value obj -> ; obj.name = value */ \
     X(DELETE_ATTR,      NAME,  1, 0)                                         \
-    X(LOAD_METHOD,      NAME,  1, 2)   /* obj -> callable self_or_0 */       \
+    X(LOAD_METHOD,      ACACHE, 1, 2)  /* obj -> callable self_or_0 */       \
     X(BINARY_SUBSCR,    NONE,  2, 1)                                         \
     X(STORE_SUBSCR,     NONE,  3, 0)   /* value obj key -> */                \
     X(DELETE_SUBSCR,    NONE,  2, 0)                                         \
@@ -181,7 +183,7 @@ typedef enum {
 
 /* Operand kinds (the second column). */
 typedef enum {
-    OPK_NONE, OPK_CONST, OPK_NAME, OPK_LOCAL, OPK_DEREF, OPK_JUMP,
+    OPK_NONE, OPK_CONST, OPK_NAME, OPK_ACACHE, OPK_LOCAL, OPK_DEREF, OPK_JUMP,
     OPK_COUNT, OPK_CMP, OPK_BINOP, OPK_INV, OPK_FLAGS
 } OperandKind;
 

@@ -52,8 +52,8 @@ static void init_c_stack_limit(ThreadState *ts)
     }
     if (!addr || size == 0) {
         /* Unknown: assume 1 MB below the current position. */
-        char here;
-        ts->c_stack_limit = &here - (1024 * 1024 - C_STACK_MARGIN);
+        uintptr_t here = (uintptr_t)__builtin_frame_address(0);
+        ts->c_stack_limit = (char *)(here - (1024 * 1024 - C_STACK_MARGIN));
         return;
     }
     size_t margin = C_STACK_MARGIN;

@@ -69,8 +69,9 @@ typedef struct ThreadState {
 
     /* Containers whose repr is in progress on this thread, so a list that
      * contains itself prints [[...]] (mn_repr_enter/leave, runtime/list.c).
-     * A malloc'd array owned by list.c; the objects in it are kept alive by
-     * the C frames repr'ing them, so the collector need not see it. */
+     * A malloc'd hash set (repr_cap slots, repr_depth used) owned by
+     * list.c; the objects in it are kept alive by the C frames repr'ing
+     * them, so the collector need not see it. */
     void **repr_active;
     int repr_depth, repr_cap;
 

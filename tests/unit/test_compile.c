@@ -102,7 +102,7 @@ Test(compile, while_loop)
                "COMPARE_OP POP_JUMP_BACK_IF_TRUE LOAD_FAST_CHECK RETURN_VALUE");
     expect_ops("def f(xs):\n    for x in xs:\n        if x:\n            break\n", "f",
                "LOAD_FAST GET_ITER FOR_ITER STORE_FAST LOAD_FAST_CHECK POP_JUMP_BACK_IF_FALSE "
-               "POP_TOP LOAD_CONST RETURN_VALUE LOAD_CONST RETURN_VALUE");
+               "POP_TOP LOAD_CONST RETURN_VALUE");
 }
 
 Test(compile, call_with_kwargs)
