@@ -9,14 +9,9 @@
 
 struct MnIds mn_id;
 
-/* Hooks of other parts are weak so a part that has none yet (or no
- * longer) does not break the link; a missing hook is simply not called. */
-#pragma weak mn_init_containers
-#pragma weak mn_init_int
-#pragma weak mn_init_float
-#pragma weak mn_init_function
-#pragma weak mn_init_builtins
-#pragma weak mn_init_stdlib
+/* Every hook is a strong reference: minicore is a static library, and a
+ * weak one would let the linker drop a part (stdlib, say) that nothing
+ * else in the program happens to reference. */
 
 /* Every type declared in object.h, bases before subclasses where it
  * matters (mn_type_ready readies a base first anyway). */
@@ -58,14 +53,11 @@ int mn_runtime_init(void)
     mn_init_method();
     mn_init_module();
     mn_init_exceptions();
-    if (mn_init_containers && mn_init_containers() < 0)
+    if (mn_init_containers() < 0)
         return -1;
-    if (mn_init_int)
-        mn_init_int();
-    if (mn_init_float)
-        mn_init_float();
-    if (mn_init_function)
-        mn_init_function();
+    mn_init_int();
+    mn_init_float();
+    mn_init_function();
 
     /* 4: whatever a hook did not ready. */
     for (size_t i = 0; i < sizeof core_types / sizeof *core_types; i++)
@@ -76,9 +68,7 @@ int mn_runtime_init(void)
             return -1;
 
     /* 5: builtins and the native module registry. */
-    if (mn_init_builtins)
-        mn_init_builtins();
-    if (mn_init_stdlib)
-        mn_init_stdlib();
+    mn_init_builtins();
+    mn_init_stdlib();
     return 0;
 }

@@ -489,6 +489,14 @@ int mn_dict_del(Value d, Value key) MN_CHECK;   /* KeyError if absent */
 /* Fast paths for str keys (the key must be a str; no user __eq__ runs so
  * these never fail). */
 Value mn_dict_get_str(Value d, Value key);      /* 0 if absent */
+/* For the VM's LOAD_GLOBAL cache (vm/eval.c): like mn_dict_get_str, with
+ * *hint the entry position where `key` (an interned str) was found last
+ * time (-1 at first).  If that entry still holds key, its value is
+ * returned without hashing or probing; otherwise a normal lookup runs
+ * and stores the new position (or -1) in *hint.  Racing writers may leave
+ * a stale hint; it must then just miss.  Optional: the VM references it
+ * weakly and falls back to mn_dict_get_str (runtime/dict.c). */
+Value mn_dict_get_str_hint(Value d, Value key, int32_t *hint);
 void mn_dict_set_str(Value d, Value key, Value v);
 Value mn_dict_get_cstr(Value d, const char *key);
 void mn_dict_set_cstr(Value d, const char *key, Value v);
@@ -899,8 +907,6 @@ void mn_init_stdlib(void);
 /* Constructor of the native `_thread` module (registered in stdlib.c;
  * `threading`/`thread` are stdlib/threading.mini on top of it). */
 Value mn_module_thread_init(void);
-/* The `thread` module: the same module object as `threading`. */
-Value mn_module_thread_alias_init(void);
 
 /* ---- queue / socket (stdlib/mod_queue.c, stdlib/mod_socket.c) ---- */
 /* Constructors of the native `queue` and `socket` modules (registered in

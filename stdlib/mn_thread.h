@@ -70,6 +70,8 @@ struct MnThreadRec {
     const char *what;           /* "lock", "condition", "join", ... */
     const char *where_file;     /* mini file:line of the wait (forever only) */
     int where_line;
+    const void *ext_key;        /* waiting outside thread_sync.c (see
+                                   mn_deadlock_wait_begin), or NULL */
 
     /* Start-up arguments (new threads only) and per-thread data.  The
      * record lives in uncollectable memory, so these are GC roots. */
@@ -115,6 +117,41 @@ void mn_thread_handle_set_ident(Value h, uint64_t ident);
  * lock.acquire(blocking=True, timeout=-1) rules and messages.  *out is
  * -1 for "forever", else >= 0 seconds. */
 int mn_lock_timeout_args(Value blocking, Value timeout, double *out) MN_CHECK;
+
+/* ------------------------------------------------------------------ */
+/* For other stdlib modules (queue, ...) that wait on their own mutex  */
+/* and condition variables: join the deadlock detector                  */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Around EACH wait that has no timeout (re-register after every wake-up
+ * that goes back to waiting):
+ *
+ *     pthread_mutex_lock(&q->mu);
+ *     while (!ready) {
+ *         mn_deadlock_wait_begin(&q->not_empty, "queue");  // GIL held
+ *         MN_BEGIN_BLOCKING(ts);
+ *         pthread_cond_wait(&q->not_empty, &q->mu);       // or slices
+ *         pthread_mutex_unlock(&q->mu);  MN_END_BLOCKING(ts);
+ *         mn_deadlock_wait_end();
+ *         pthread_mutex_lock(&q->mu);
+ *     }
+ *
+ * and every waker, while it holds the same mutex, right before
+ * pthread_cond_signal/broadcast:  mn_deadlock_wake(&q->not_empty, 1 / -1).
+ *
+ * `key` names what is waited on (the condition variable's address is a
+ * good key); `what` is a static string for the report ("queue get").
+ * mn_deadlock_wait_begin must be called with the GIL held and may print
+ * the deadlock report and exit the process.  mn_deadlock_wake marks up to
+ * n (all if n < 0) registered waiters on `key` as no longer blocked; it
+ * returns at once (no lock taken) when nobody waits through this API.
+ * mn_deadlock_wait_end may be called whether or not the thread was woken
+ * that way.  Waits WITH a timeout must not register at all.
+ */
+void mn_deadlock_wait_begin(const void *key, const char *what);
+void mn_deadlock_wait_end(void);
+void mn_deadlock_wake(const void *key, int n);
 
 /* CPython's _thread.TIMEOUT_MAX. */
 #define MN_TIMEOUT_MAX 9223372036.0

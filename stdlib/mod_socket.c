@@ -264,7 +264,7 @@ static int parse_addr(SocketObject *s, const char *caller, Value addr, SockAddr 
         if (!mn_is_str(host))
             return mn_raise_int(&TypeErrorType, "%s(): argument 1 must be str, not %s",
                                 caller, mn_type_name(host));
-        int port;
+        int port = 0;
         if (port_arg(caller, mn_tuple_items(addr)[1], &port) < 0)
             return -1;
         out->in.sin_family = AF_INET;
@@ -581,6 +581,8 @@ static Value sock_recv(Value *args, int nargs, Value kwargs)
         return MN_ERR;
     if (n < 0)
         return mn_raise(&ValueErrorType, "negative buffersize in recv");
+    if (n == 0)
+        return mn_bytes_new("", 0);     /* CPython does not wait either */
     char stackbuf[8192];
     char *buf = n <= (int64_t)sizeof stackbuf ? stackbuf : gc_alloc_atomic((size_t)n);
     int64_t deadline = op_deadline(s->timeout);
@@ -629,9 +631,9 @@ static Value sock_send(Value *args, int nargs, Value kwargs)
     if (mn_argcheck("send", nargs - 1, kwargs, 1, 2) < 0)
         return MN_ERR;
     SocketObject *s = S(args[0]);
-    const char *p;
-    size_t n;
-    int flags;
+    const char *p = NULL;
+    size_t n = 0;
+    int flags = 0;
     if (bytes_arg(args[1], &p, &n) < 0 || flags_arg(args, nargs, 2, &flags) < 0)
         return MN_ERR;
     ssize_t r = send_some(s, p, n, flags, op_deadline(s->timeout));
@@ -643,9 +645,9 @@ static Value sock_sendall(Value *args, int nargs, Value kwargs)
     if (mn_argcheck("sendall", nargs - 1, kwargs, 1, 2) < 0)
         return MN_ERR;
     SocketObject *s = S(args[0]);
-    const char *p;
-    size_t n;
-    int flags;
+    const char *p = NULL;
+    size_t n = 0;
+    int flags = 0;
     if (bytes_arg(args[1], &p, &n) < 0 || flags_arg(args, nargs, 2, &flags) < 0)
         return MN_ERR;
     int64_t deadline = op_deadline(s->timeout);

@@ -123,7 +123,7 @@ static Value t_start_new_thread(Value *args, int nargs, Value kwargs)
 {
     if (kwargs && mn_dict_len(kwargs))
         return mn_raise(&TypeErrorType, "start_new_thread() takes no keyword arguments");
-    if (nargs < 2 || nargs > 3)
+    if (nargs < 2)
         return mn_raise(&TypeErrorType, "start_new_thread expected at least 2 arguments, got %d",
                         nargs);
     if (nargs > 3)
@@ -210,6 +210,9 @@ static Value t_interrupt_main(Value *args, int nargs, Value kwargs)
         return MN_ERR;
     if (sig != SIGINT)
         return mn_raise(&ValueErrorType, "signal number out of range");
+    /* As in CPython, no real signal is sent: the main thread raises
+     * KeyboardInterrupt at its next eval-breaker check, and mini's own
+     * waits (locks, conditions, events, join) notice it at once. */
     mn_signal_interrupt();
     return mn_None;
 }
@@ -463,11 +466,4 @@ Value mn_module_thread_init(void)
     mn_module_add(mod, "error", mn_val(&RuntimeErrorType));
     mn_module_add(mod, "TIMEOUT_MAX", mn_float(MN_TIMEOUT_MAX));
     return mod;
-}
-
-/* `thread` is mini's canonical name for `threading` (stdlib/threading.mini):
- * importing it gives the very same module object. */
-Value mn_module_thread_alias_init(void)
-{
-    return mn_import_module("threading");
 }

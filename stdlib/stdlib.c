@@ -26,7 +26,6 @@ void mn_init_stdlib(void)
     mn_register_native_module("os.path", mn_module_os_path_init);
     mn_register_native_module("math", mn_module_math_init);
     mn_register_native_module("_thread", mn_module_thread_init);
-    mn_register_native_module("thread", mn_module_thread_alias_init);
     mn_register_native_module("queue", mn_module_queue_init);
     mn_register_native_module("socket", mn_module_socket_init);
 }

@@ -53,6 +53,7 @@ pthread_mutex_t mn_sync_mu = PTHREAD_MUTEX_INITIALIZER;
 static MnThreadRec *reg_head, *reg_tail;   /* every record, start order */
 static int nlive;                          /* records not exiting */
 static int nblocked;                       /* records with `forever` set */
+static int n_ext;                          /* records with ext_key set */
 static uint64_t sync_epoch = 1;            /* bumped in a fork child */
 
 static __thread MnThreadRec *cur_rec;
@@ -76,13 +77,14 @@ static void fork_child(void)
     pthread_mutex_init(&mn_sync_mu, NULL);
     sync_epoch++;
     reg_head = reg_tail = NULL;
-    nlive = nblocked = 0;
+    nlive = nblocked = n_ext = 0;
     MnThreadRec *r = cur_rec;
     if (r) {
         r->prev = r->next = NULL;
         r->wq = NULL;
         r->wq_prev = r->wq_next = NULL;
         r->woken = r->forever = false;
+        r->ext_key = NULL;
         r->epoch = sync_epoch;
         pthread_cond_init(&r->cv, &cv_attr);
         reg_head = reg_tail = r;
@@ -351,6 +353,9 @@ static void check_deadlock(void)
 {
     if (nlive <= 0 || nblocked < nlive)
         return;
+    /* A pending SIGINT wakes the main thread (KeyboardInterrupt). */
+    if (mn_signal_pending())
+        return;
     /* A thread state with no record belongs to a thread running mini code
      * that we know nothing about: it might wake someone. */
     bool foreign = false;
@@ -378,6 +383,58 @@ void mn_thread_rec_exit(MnThreadRec *rec)
         rec->exiting = true;
         nlive--;
         check_deadlock();
+    }
+    pthread_mutex_unlock(&mn_sync_mu);
+}
+
+/* Waits implemented elsewhere (mn_thread.h explains the protocol). */
+void mn_deadlock_wait_begin(const void *key, const char *what)
+{
+    MnThreadRec *me = mn_thread_me();
+    pthread_mutex_lock(&mn_sync_mu);
+    if (!me->ext_key)
+        __atomic_fetch_add(&n_ext, 1, __ATOMIC_RELAXED);
+    me->ext_key = key;
+    me->what = what;
+    if (!me->forever) {
+        note_where(me);
+        me->forever = true;
+        nblocked++;
+        check_deadlock();
+    }
+    pthread_mutex_unlock(&mn_sync_mu);
+}
+
+void mn_deadlock_wait_end(void)
+{
+    MnThreadRec *me = cur_rec;
+    if (!me)
+        return;
+    pthread_mutex_lock(&mn_sync_mu);
+    if (me->ext_key) {
+        me->ext_key = NULL;
+        __atomic_fetch_sub(&n_ext, 1, __ATOMIC_RELAXED);
+    }
+    if (me->forever) {
+        me->forever = false;
+        nblocked--;
+    }
+    pthread_mutex_unlock(&mn_sync_mu);
+}
+
+void mn_deadlock_wake(const void *key, int n)
+{
+    /* The waker holds the mutex the waiter registered under, so a
+     * registration it must see is already visible. */
+    if (__atomic_load_n(&n_ext, __ATOMIC_RELAXED) == 0 || n == 0)
+        return;
+    pthread_mutex_lock(&mn_sync_mu);
+    for (MnThreadRec *r = reg_head; r && n != 0; r = r->next) {
+        if (r->ext_key == key && r->forever) {
+            r->forever = false;
+            nblocked--;
+            n--;
+        }
     }
     pthread_mutex_unlock(&mn_sync_mu);
 }
@@ -615,6 +672,16 @@ Value mn_lock_new(void)
     return mn_val(mn_alloc_obj(&MnLockType, sizeof(LockObject)));
 }
 
+/* Plain reads of the state go through the mutex too: with the GIL off
+ * another thread may be changing it. */
+static bool lock_is_locked(Value obj)
+{
+    pthread_mutex_lock(&mn_sync_mu);
+    bool r = LOCK(obj)->locked;
+    pthread_mutex_unlock(&mn_sync_mu);
+    return r;
+}
+
 static bool lock_try(Value obj, MnThreadRec *me)
 {
     if (LOCK(obj)->locked)
@@ -684,7 +751,7 @@ static Value lock_locked(Value *args, int nargs, Value kwargs)
 {
     if (mn_argcheck("locked", nargs - 1, kwargs, 0, 0) < 0)
         return MN_ERR;
-    return mn_bool(LOCK(args[0])->locked);
+    return mn_bool(lock_is_locked(args[0]));
 }
 
 static Value lock_at_fork_reinit(Value *args, int nargs, Value kwargs)
@@ -699,7 +766,7 @@ static Value lock_at_fork_reinit(Value *args, int nargs, Value kwargs)
 static Value lock_repr(Value self)
 {
     return mn_str_fmt("<%s _thread.lock object at %#" PRIxPTR ">",
-                      LOCK(self)->locked ? "locked" : "unlocked", (uintptr_t)self);
+                      lock_is_locked(self) ? "locked" : "unlocked", (uintptr_t)self);
 }
 
 static MethodDef lock_methods[] = {
@@ -997,7 +1064,7 @@ static int cond_is_owned(Value self)
     Value lock = cond_lock(self);
     switch (lock_kind(lock)) {
     case LK_LOCK:
-        return LOCK(lock)->locked;
+        return lock_is_locked(lock);
     case LK_RLOCK:
         return rlock_owned(lock);
     default:
@@ -1416,7 +1483,15 @@ static Value sem_exit(Value *args, int nargs, Value kwargs)
     return sem_release_n(args[0], 1);
 }
 
-static Value sem_get_value(Value self) { return mn_int_from_i64(SEM(self)->value); }
+static int64_t sem_value(Value self)
+{
+    pthread_mutex_lock(&mn_sync_mu);
+    int64_t v = SEM(self)->value;
+    pthread_mutex_unlock(&mn_sync_mu);
+    return v;
+}
+
+static Value sem_get_value(Value self) { return mn_int_from_i64(sem_value(self)); }
 static Value sem_get_initial(Value self) { return mn_int_from_i64(SEM(self)->initial); }
 
 static Value sem_repr(Value self)
@@ -1426,9 +1501,9 @@ static Value sem_repr(Value self)
     if (sb_add_class_at(&b, self) < 0)
         return MN_ERR;
     if (mn_isinstance_t(self, &MnBoundedSemaphoreType))
-        sb_addf(&b, "value=%" PRId64 "/%" PRId64 ">", SEM(self)->value, SEM(self)->initial);
+        sb_addf(&b, "value=%" PRId64 "/%" PRId64 ">", sem_value(self), SEM(self)->initial);
     else
-        sb_addf(&b, "value=%" PRId64 ">", SEM(self)->value);
+        sb_addf(&b, "value=%" PRId64 ">", sem_value(self));
     return sb_finish(&b);
 }
 
@@ -1492,9 +1567,17 @@ static int event_init(Value self, Value *args, int nargs, Value kwargs)
     return mn_argcheck("Event", nargs, kwargs, 0, 0);
 }
 
+static bool event_flag(Value self)
+{
+    pthread_mutex_lock(&mn_sync_mu);
+    bool f = EVENT(self)->flag;
+    pthread_mutex_unlock(&mn_sync_mu);
+    return f;
+}
+
 static Value event_is_set(Value *args, int nargs, Value kwargs)
 {
-    return mn_bool(EVENT(args[0])->flag);
+    return mn_bool(event_flag(args[0]));
 }
 
 static Value event_set(Value *args, int nargs, Value kwargs)
@@ -1559,7 +1642,7 @@ static Value event_wait(Value *args, int nargs, Value kwargs)
     return r < 0 ? MN_ERR : mn_bool(r);
 }
 
-static Value event_get_flag(Value self) { return mn_bool(EVENT(self)->flag); }
+static Value event_get_flag(Value self) { return mn_bool(event_flag(self)); }
 
 static Value event_repr(Value self)
 {
@@ -1567,7 +1650,7 @@ static Value event_repr(Value self)
     sb_init(&b);
     if (sb_add_class_at(&b, self) < 0)
         return MN_ERR;
-    sb_adds(&b, EVENT(self)->flag ? "set>" : "unset>");
+    sb_adds(&b, event_flag(self) ? "set>" : "unset>");
     return sb_finish(&b);
 }
 
@@ -1617,7 +1700,9 @@ Value mn_thread_handle_new(void)
 
 void mn_thread_handle_set_ident(Value h, uint64_t ident)
 {
+    pthread_mutex_lock(&mn_sync_mu);
     HANDLE(h)->ident = ident;
+    pthread_mutex_unlock(&mn_sync_mu);
 }
 
 /* mn_sync_mu held: the thread finished; wake every joiner. */
@@ -1648,12 +1733,18 @@ static Value handle_is_done(Value *args, int nargs, Value kwargs)
 
 static Value handle_get_ident(Value self)
 {
-    return mn_int_from_i64((int64_t)HANDLE(self)->ident);
+    pthread_mutex_lock(&mn_sync_mu);
+    uint64_t id = HANDLE(self)->ident;
+    pthread_mutex_unlock(&mn_sync_mu);
+    return mn_int_from_i64((int64_t)id);
 }
 
 static Value handle_repr(Value self)
 {
-    return mn_str_fmt("<_thread._ThreadHandle object: ident=%" PRIu64 ">", HANDLE(self)->ident);
+    pthread_mutex_lock(&mn_sync_mu);
+    uint64_t id = HANDLE(self)->ident;
+    pthread_mutex_unlock(&mn_sync_mu);
+    return mn_str_fmt("<_thread._ThreadHandle object: ident=%" PRIu64 ">", id);
 }
 
 static MethodDef handle_methods[] = {

@@ -120,6 +120,10 @@ typedef struct CodeObject {
     int32_t nexc;
     AttrCache *caches;          /* mutable: see AttrCache */
     int32_t ncaches;
+    /* LOAD_GLOBAL position hints, two per name (globals, builtins): see
+     * mn_dict_get_str_hint.  Mutable, racy by design (a stale hint only
+     * costs a normal lookup). */
+    int32_t *global_hints;
 } CodeObject;
 
 /* Source line of the instruction at `offset` (index into code). */

@@ -2478,6 +2478,9 @@ static CodeObject *assemble(Compiler *c, CodeInfo *info)
     co->nlines = nlines;
     co->exctab = exc;
     co->nexc = nexc;
+    co->global_hints = gc_alloc_atomic((2 * u->nnames + 1) * sizeof(int32_t));
+    for (int i = 0; i < 2 * u->nnames; i++)
+        co->global_hints[i] = -1;
     co->ncaches = u->ncaches;
     co->caches = gc_alloc((u->ncaches + 1) * sizeof(AttrCache));
     for (int i = 0; i < u->ncaches; i++)

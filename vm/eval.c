@@ -24,8 +24,27 @@
  * entry (the exception already has one for this frame), as in CPython.
  *
  * The eval breaker (ts->eval_breaker) is read with one relaxed atomic load
- * at every backward jump and every function entry; non-zero sends us to
- * mn_eval_breaker_slow().
+ * at every backward jump and before every call of a mini function; a bit
+ * selected by the loop's eb_mask sends us to mn_eval_breaker_slow() (the
+ * GIL hand-over, signals, async exceptions).  With --switch-instructions
+ * and a waiting thread the loop enters "counting mode" (vm/gil.h): the
+ * dispatch table is swapped for one whose every entry ticks the thread's
+ * instruction budget first, so the normal path pays nothing for it.
+ *
+ * Fast paths, all falling back to the generic runtime/abstract.c calls:
+ *  - small-int + - * // % and comparisons inline with overflow checks;
+ *    a small-int COMPARE_OP followed by a forward POP_JUMP_IF_* is fused
+ *    (no bool is materialised, one dispatch saved);
+ *  - calls of FunctionObjects bind positional arguments straight into the
+ *    new frame's slots; bound methods of mini functions are unwrapped in
+ *    place; LOAD_METHOD/CALL_METHOD never allocate a bound method;
+ *  - LOAD_ATTR / STORE_ATTR / LOAD_METHOD use per-instruction inline
+ *    caches validated by the receiver type's version tag (vm/code.h), so a
+ *    monomorphic attribute access costs one instance-dict lookup;
+ *  - LOAD_GLOBAL uses per-name position hints into the globals/builtins
+ *    dicts when runtime/dict.c provides mn_dict_get_str_hint;
+ *  - FOR_ITER steps range, list and tuple iterators inline;
+ *  - list/tuple subscripts with a small-int index inline.
  */
 #include <signal.h>
 #include <stdatomic.h>
@@ -34,6 +53,10 @@
 #include "eval.h"
 #include "gil.h"
 #include "opcodes.h"
+
+/* Optional runtime/dict.c API (see object.h): without it LOAD_GLOBAL
+ * does plain lookups. */
+#pragma weak mn_dict_get_str_hint
 
 /* Later VM stack chunks hold this many Values (or what one frame needs). */
 #define CHUNK_SLOTS (64 * 1024)
@@ -1222,7 +1245,18 @@ count_instr:
     }
     TARGET(LOAD_GLOBAL) {
         Value name = names[oparg];
-        Value v = mn_dict_get_str(f->globals, name);
+        Value v;
+        if (mn_dict_get_str_hint) {
+            int32_t *hints = f->code->global_hints + 2 * oparg;
+            v = mn_dict_get_str_hint(f->globals, name, hints);
+            if (!v)
+                v = mn_dict_get_str_hint(f->builtins, name, hints + 1);
+            if (v) {
+                PUSH(v);
+                DISPATCH();
+            }
+        }
+        v = mn_dict_get_str(f->globals, name);
         if (!v) {
             v = mn_dict_get_str(f->builtins, name);
             if (!v) {
@@ -1594,6 +1628,13 @@ count_instr:
         BINARY_SLOW(OP_MOD);
     }
     TARGET(BINARY_OP) {
+        if (oparg == OP_TRUEDIV && MN_IS_EXACT(sp[-2], FloatType) &&
+            MN_IS_EXACT(sp[-1], FloatType) && AS(FloatObject, sp[-1])->v != 0.0) {
+            double r = AS(FloatObject, sp[-2])->v / AS(FloatObject, sp[-1])->v;
+            sp--;
+            TOP() = mn_float(r);
+            DISPATCH();
+        }
         BINARY_SLOW((BinOp)oparg);
     }
     TARGET(INPLACE_OP) {
@@ -1664,6 +1705,33 @@ count_instr:
         Value a = sp[-2], b = sp[-1];
         if (mn_is_int(a & b)) {
             intptr_t x = (intptr_t)a, y = (intptr_t)b;
+            bool r;
+            switch (oparg) {
+            case CMP_LT: r = x < y; break;
+            case CMP_LE: r = x <= y; break;
+            case CMP_EQ: r = x == y; break;
+            case CMP_NE: r = x != y; break;
+            case CMP_GT: r = x > y; break;
+            default: r = x >= y; break;
+            }
+            /* fused with a following forward conditional jump */
+            uint32_t nw = *ip;
+            if (MN_INSTR_OP(nw) == OP_POP_JUMP_IF_FALSE) {
+                sp -= 2;
+                ip = r ? ip + 1 : code_base + MN_INSTR_ARG(nw);
+                DISPATCH();
+            }
+            if (MN_INSTR_OP(nw) == OP_POP_JUMP_IF_TRUE) {
+                sp -= 2;
+                ip = r ? code_base + MN_INSTR_ARG(nw) : ip + 1;
+                DISPATCH();
+            }
+            sp--;
+            TOP() = mn_bool(r);
+            DISPATCH();
+        }
+        if (MN_IS_EXACT(a, FloatType) && MN_IS_EXACT(b, FloatType)) {
+            double x = AS(FloatObject, a)->v, y = AS(FloatObject, b)->v;
             bool r;
             switch (oparg) {
             case CMP_LT: r = x < y; break;
@@ -2018,6 +2086,11 @@ do_call: {
             } else {
                 r = nfo->fn(cargs, cnargs, 0);
             }
+        } else if (MN_IS_EXACT(callable, MethodDescrType) && !kwnames && cnargs >= 1 &&
+                   !(AS(MethodDescrObject, callable)->def->flags & (METH_CLASS | METH_STATIC)) &&
+                   mn_typeof(cargs[0]) == AS(MethodDescrObject, callable)->owner) {
+            /* lst.append(x) after LOAD_METHOD: self's type is exactly the owner */
+            r = AS(MethodDescrObject, callable)->def->fn(cargs, cnargs, 0);
         } else if (kwnames) {
             int nkw = (int)mn_tuple_len(kwnames);
             Value kw = kwnames_to_dict(kwnames, cargs + cnargs - nkw);
@@ -2273,7 +2346,9 @@ do_call: {
     TARGET(WITH_EXCEPT_START) {
         Value exc = sp[-1];
         Value exit = sp[-3];
-        Value args[3] = {mn_val(mn_typeof(exc)), exc, mn_None};
+        /* tb: what exc.__traceback__ gives (runtime/exception.c) */
+        Value tb = is_exc_instance(exc) ? AS(ExceptionObject, exc)->traceback : 0;
+        Value args[3] = {mn_val(mn_typeof(exc)), exc, tb ? tb : mn_None};
         Value r = mn_call(exit, args, 3, 0);
         if (!r)
             goto error;

@@ -175,7 +175,8 @@ int mn_run_file(const char *path)
 int mn_run_source(const char *src, size_t len, const char *filename)
 {
     mn_linecache_add(filename, src, len);
-    return run_main(src, len, filename, NULL);
+    /* CPython: code read from stdin has __file__ '<stdin>'; -c has none */
+    return run_main(src, len, filename, strcmp(filename, "<stdin>") ? NULL : filename);
 }
 
 int mn_dis_file(const char *path)

@@ -31,7 +31,7 @@ __thread ThreadState *mn_ts_current;
 
 /* Default size of the first VM stack chunk, in Values.  Later chunks are
  * larger (vm/eval.c); deep recursion allocates more chunks. */
-#define FIRST_CHUNK_SLOTS (16 * 1024)
+#define FIRST_CHUNK_SLOTS (4 * 1024)
 
 /* Bytes of C stack kept in reserve below the RecursionError threshold:
  * enough for any native function (printf, GMP, the collector's own
