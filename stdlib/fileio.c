@@ -473,6 +473,10 @@ static bool char_end(FileObject *f, const char *p, size_t len, int64_t nchars, b
 static bool line_end(FileObject *f, const char *p, size_t avail, bool eof, size_t *out)
 {
     const char *q;
+    if (avail == 0) {           /* an empty buffer may have no storage yet */
+        *out = 0;
+        return false;
+    }
     switch (f->binary ? NL_LF : f->nlmode) {
     case NL_CR:
         q = memchr(p, '\r', avail);

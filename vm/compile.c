@@ -739,6 +739,32 @@ static bool has_starred(NodeList *l)
     return false;
 }
 
+/* A set display of more than two constants, as a frozenset built in
+ * source order (CPython folds these the same way); 0 otherwise. */
+static Value const_frozenset(Compiler *c, NodeList *elts)
+{
+    if (elts->n <= 2 || has_starred(elts))
+        return 0;
+    Value items[elts->n];
+    for (int i = 0; i < elts->n; i++)
+        if (!(items[i] = const_value(c, elts->items[i])))
+            return 0;
+    Value fs = mn_set_new(&FrozenSetType);
+    for (int i = 0; i < elts->n; i++)
+        if (mn_set_add(fs, items[i]) < 0) {   /* unhashable: leave it to run time */
+            mn_exc_clear();
+            return 0;
+        }
+    /* CPython's constant merging rebuilds the frozenset from its own
+     * iteration order; doing the same gives the same table layout. */
+    Value again = mn_set_new(&FrozenSetType), k;
+    int64_t pos = 0;
+    while (mn_set_next(fs, &pos, &k))
+        if (mn_set_add(again, k) < 0)
+            return 0;
+    return again;
+}
+
 /* Build a list/set/tuple from elements that may contain *x. */
 static void compile_starunpack(Compiler *c, NodeList *elts, int build_op, int add_op,
                                int extend_op, bool tuple)
@@ -1514,6 +1540,14 @@ static void compile_expr(Compiler *c, Node *e)
                            OP_LIST_EXTEND, false);
         break;
     case E_SET:
+        if ((k = const_frozenset(c, &e->u.seq.elts))) {
+            /* As CPython: {1, 2, 3} is BUILD_SET 0 + a frozenset constant
+             * merged in, which fixes the iteration order users see. */
+            emit(c, OP_BUILD_SET, 0);
+            emit_const(c, k);
+            emit(c, OP_SET_UPDATE, 1);
+            break;
+        }
         compile_starunpack(c, &e->u.seq.elts, OP_BUILD_SET, OP_SET_ADD,
                            OP_SET_UPDATE, false);
         break;

@@ -2201,15 +2201,9 @@ do_call: {
     }
     TARGET(SET_UPDATE) {
         Value it = POP();
-        Value s = sp[-(int)oparg];
-        Value iter = mn_iter(it);
-        if (!iter)
-            goto error;
-        Value x;
-        while ((x = mn_next(iter)))
-            if (mn_set_add(s, x) < 0)
-                goto error;
-        if (mn_exc_occurred())
+        /* mn_set_update merges a set table in slot order, as CPython's
+         * set_merge does, so displays iterate in the same order. */
+        if (mn_set_update(sp[-(int)oparg], it) < 0)
             goto error;
         DISPATCH();
     }

@@ -172,15 +172,28 @@
 
 /* Overtaking budget refill rate: 1 / (1 << OT_SHARE_SHIFT) of wall time. */
 #define OT_SHARE_SHIFT 1
-/* The thread next in line spins up to SPIN_NS at a time, SPIN_MAX times
- * per wait, instead of sleeping when the GIL is about to come its way
- * (see "Spinning" above and wait_loop). */
-#define SPIN_NS 20000
-#define SPIN_MAX 8
+/* A priority return waits up to PRIO_GRACE_NS after an I/O holder's hold
+ * began for it to block again by itself before asking it to drop (see
+ * "The priority rule" above). */
+#define PRIO_GRACE_NS 50000
+/* Spinning (see "Spinning" above): a priority return that has asked the
+ * holder to drop spins at most SPIN_DROP_NS for the hand-over; during a
+ * grace it spins at most until the grace ends.  Once each per wait. */
+#define SPIN_DROP_NS 20000
 /* Cap on recorded trace events (24 bytes each, ~96 MB). */
 #define TRACE_MAX_EVENTS (4u * 1000 * 1000)
 
+/* With MINI_NO_GIL_CHECKS the eval loop ignores EB_GIL_DROP and
+ * EB_INSTR_COUNT (vm/gil.h), so nothing here may wait for them. */
+#ifdef MINI_NO_GIL_CHECKS
+#define EB_CHECKED 0
+#else
+#define EB_CHECKED 1
+#endif
+
 enum { Q_NONE, Q_PRIO, Q_NORMAL };
+/* How acquire() was reached. */
+enum { ACQ_NEW, ACQ_IO, ACQ_PEER };
 enum { GL_DETACHED, GL_WAITING, GL_ATTACHED };
 /* Why the last holder let go (decides which hand-over counter the next
  * acquirer bumps, if it is a different thread). */
@@ -198,6 +211,13 @@ struct GilLocal {
     uint8_t queue;              /* Q_*: which queue it is in (mu) */
     bool granted;               /* the GIL was handed to it (mu) */
     bool paused;                /* preempted by priority; resumes its slice (mu) */
+    bool paused_ot;             /* ...and was overtaking then: the rest of
+                                   the slice is charged too (mu) */
+    bool io_hold;               /* its current (or awaited) hold began with
+                                   a return from a real blocking call, not
+                                   a peer wait: it gets a grace (mu) */
+    bool spinning;              /* spinning with mu released: no need to
+                                   signal its cond (mu) */
     uint8_t how;                /* GilHow of the current/next hold (mu) */
     _Atomic int state;          /* GL_*; written by the owner (under mu
                                    with the GIL on), readable by anyone */
@@ -214,6 +234,7 @@ struct GilLocal {
     int tid;                    /* 1, 2, 3... in order of registration */
     bool retired;               /* thread finished (mu) */
     bool in_blocking;           /* released by mn_blocking_begin (owner only) */
+    bool peer_wait;             /* ...for a peer wait (owner only) */
     bool new_slice;             /* assign() started a slice for it; it
                                    restarts the clock once awake (mu) */
     char name[64];              /* (mu) */
@@ -245,6 +266,9 @@ static struct Gil {
                                    0 = nobody waits, no slice running */
     int drop_cause;             /* GilCause of the pending EB_GIL_DROP on
                                    the holder, 0 = none */
+    uint64_t io_hold_start;     /* ns; when the holder's io_hold began,
+                                   0 = not read yet (set by the first
+                                   priority waiter that needs it) */
 
     int64_t ot_tokens;          /* overtaking budget, ns (may go negative) */
     uint64_t ot_refill_at;      /* ns of the last refill */
@@ -459,6 +483,14 @@ static GilLocal *next_in_line(void)
     return n;
 }
 
+/* Wake a waiter.  A spinner re-checks everything under mu when it stops
+ * spinning, so it needs no signal (saves the waker a futex call). */
+static void wake(GilLocal *gl)
+{
+    if (!gl->spinning)
+        pthread_cond_signal(&gl->cond);
+}
+
 /* Make the first thread in line the timer and wake it so it starts
  * timing (it was sleeping untimed). */
 static void elect_timer(void)
@@ -466,7 +498,7 @@ static void elect_timer(void)
     gil.timer = next_in_line();
     gil.timer_deadline = 0;
     if (gil.timer)
-        pthread_cond_signal(&gil.timer->cond);
+        wake(gil.timer);
 }
 
 /* The slice start moved: a timer sleeping untimed or past the new
@@ -477,7 +509,7 @@ static void rearm_timer(GilLocal *self)
         return;
     uint64_t deadline = gil.slice_start + gil.interval_ns;
     if (gil.timer_deadline == 0 || deadline < gil.timer_deadline)
-        pthread_cond_signal(&gil.timer->cond);
+        wake(gil.timer);
 }
 
 static void enqueue(GilLocal *gl, int q, bool at_head)
@@ -532,7 +564,7 @@ static void dequeue(GilLocal *gl)
 /* Ask the holder to drop at its next check (keeps the first cause). */
 static void request_drop(int cause)
 {
-    if (gil.drop_cause || !gil.holder || !gil.holder->ts)
+    if (!EB_CHECKED || gil.drop_cause || !gil.holder || !gil.holder->ts)
         return;
     gil.drop_cause = cause;
     eb_set(gil.holder->ts, EB_GIL_DROP);
@@ -547,7 +579,7 @@ static void contention_begins(GilLocal *self, uint64_t *nowp)
         gil.slice_start = lazy_now(nowp);
         rearm_timer(self);
     }
-    if (gil.switch_instr > 0 && gil.holder->ts)
+    if (EB_CHECKED && gil.switch_instr > 0 && gil.holder->ts)
         eb_set(gil.holder->ts, EB_INSTR_COUNT);
 }
 
@@ -577,6 +609,7 @@ static void assign(GilLocal *gl, int how, bool overtaking, uint64_t *nowp)
     gil.holder = gl;
     atomic_fetch_add_explicit(&gil.epoch, 1, memory_order_relaxed);
     gil.drop_cause = 0;
+    gil.io_hold_start = *nowp;      /* 0 (unknown) unless read already */
     gl->how = (uint8_t)how;
     if (prev != gl) {
         if (prev) {
@@ -624,7 +657,7 @@ static void on_acquired(GilLocal *gl, bool waited, uint64_t *nowp)
         gl->paused = false;     /* resumes with the budget it had left */
     else
         ts->instr_budget = gil.switch_instr > 0 ? gil.switch_instr : LONG_MAX;
-    if (gil.switch_instr > 0 && gil.nwaiting)
+    if (EB_CHECKED && gil.switch_instr > 0 && gil.nwaiting)
         eb_set(ts, EB_INSTR_COUNT);
     else
         eb_clear(ts, EB_INSTR_COUNT);
@@ -660,104 +693,151 @@ static void end_hold(GilLocal *gl, int cause, uint64_t *nowp)
     }
 }
 
+/* Take gl out of its queue and make it the holder; the caller wakes it
+ * (grant) or is it (wait_loop).  `woken_how`: the GilHow if it comes
+ * from the normal queue without a pause. */
+static void dequeue_and_assign(GilLocal *gl, int woken_how, uint64_t *nowp)
+{
+    bool from_prio = gl->queue == Q_PRIO;
+    dequeue(gl);
+    /* Leaving the priority queue ahead of a normal waiter is overtaking;
+     * so is resuming a slice that was overtaking when it was paused. */
+    bool overtaking = (from_prio && gil.nq_head) || (gl->paused && gl->paused_ot);
+    int how = from_prio ? GIL_HOW_PRIORITY : gl->paused ? GIL_HOW_RESUME : woken_how;
+    assign(gl, how, overtaking, nowp);
+}
+
 /* Hand the GIL directly to `to` (queued), waking it. */
 static void grant(GilLocal *to, uint64_t *nowp)
 {
-    bool from_prio = to->queue == Q_PRIO;
-    dequeue(to);
-    /* Leaving the priority queue ahead of a normal waiter is overtaking. */
-    bool overtaking = from_prio && gil.nq_head;
-    int how = from_prio ? GIL_HOW_PRIORITY : to->paused ? GIL_HOW_RESUME : GIL_HOW_HANDOFF;
-    assign(to, how, overtaking, nowp);
+    dequeue_and_assign(to, GIL_HOW_HANDOFF, nowp);
     to->granted = true;
-    pthread_cond_signal(&to->cond);
+    wake(to);
 }
 
-/* Spin (mu released) until the GIL changes hands or SPIN_NS pass.
- * Only a hint: the caller re-checks everything under mu afterwards, and
- * every hand-over also signals the condition variable, so giving up early
- * or late never loses a wake-up. */
-static void spin_for_change(void)
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+/* Spin (mu released) until the GIL changes hands (gil.epoch moves) or
+ * `until` passes.  Only a hint: the caller re-checks everything under mu
+ * afterwards, and a waker that skipped the signal because we spun set
+ * its state under mu before we re-lock, so no wake-up is ever lost. */
+static void spin_for_change(GilLocal *gl, uint64_t until)
 {
     unsigned e = atomic_load_explicit(&gil.epoch, memory_order_relaxed);
+    gl->spinning = true;
     unlock();
-    uint64_t end = now_ns() + SPIN_NS;
     for (unsigned i = 1;; i++) {
         if (atomic_load_explicit(&gil.epoch, memory_order_relaxed) != e)
             break;
-        if ((i & 63) == 0 && now_ns() >= end)
+        if ((i & 31) == 0 && now_ns() >= until)
             break;
-#if defined(__x86_64__) || defined(__i386__)
-        __builtin_ia32_pause();
-#endif
+        cpu_relax();
     }
     lock();
+    gl->spinning = false;
+}
+
+/* The priority rule, for the thread at the head of the priority queue
+ * while someone holds the GIL: 0 if the holder has been asked to drop
+ * (now or before), else the end of the holder's grace -- an I/O holder
+ * gets PRIO_GRACE_NS from the start of its hold to block by itself. */
+static uint64_t priority_grace(uint64_t *nowp)
+{
+    if (gil.drop_cause)
+        return 0;
+    if (gil.holder->io_hold) {
+        uint64_t now = lazy_now(nowp);
+        if (!gil.io_hold_start)
+            gil.io_hold_start = now;
+        uint64_t until = gil.io_hold_start + PRIO_GRACE_NS;
+        if (now < until)
+            return until;
+    }
+    request_drop(GIL_CAUSE_PRIORITY);
+    return 0;
 }
 
 /* Sleep until gl may hold the GIL, then take it.  gl is queued. */
 static void wait_loop(GilLocal *gl)
 {
-    int spins = gil.multicore ? SPIN_MAX : 0;
+    bool spin_grace = gil.multicore, spin_drop = gil.multicore;
     set_state(gl, GL_WAITING);
     for (;;) {
         if (gl->granted)
             return;
         if (!gil.holder && next_in_line() == gl) {
             uint64_t now = 0;
-            bool from_prio = gl->queue == Q_PRIO;
-            dequeue(gl);
-            bool overtaking = from_prio && gil.nq_head;
-            int how = from_prio ? GIL_HOW_PRIORITY : gl->paused ? GIL_HOW_RESUME : GIL_HOW_WOKEN;
-            assign(gl, how, overtaking, &now);
+            dequeue_and_assign(gl, GIL_HOW_WOKEN, &now);
             return;
         }
-        /* Spin while the GIL is about to come our way: we are next in
-         * line and the holder is a short-lived overtaker, or we were
-         * paused by one, or we are a priority return whose drop request
-         * the holder will honour at its next check. */
-        if (spins > 0 && next_in_line() == gl && gil.holder
-            && (gil.holder == gil.ot_owner || gl->paused
-                || (gl->queue == Q_PRIO && gil.drop_cause))) {
-            spins--;
-            spin_for_change();
-            continue;
+        /* The head of the priority queue applies the priority rule. */
+        uint64_t grace_until = 0;
+        if (EB_CHECKED && gil.holder && gl->queue == Q_PRIO && next_in_line() == gl) {
+            uint64_t now = 0;
+            grace_until = priority_grace(&now);
+            if (grace_until && spin_grace) {
+                /* An I/O holder usually blocks within microseconds. */
+                spin_grace = false;
+                spin_for_change(gl, grace_until);
+                continue;
+            }
+            if (!grace_until && gil.drop_cause && spin_drop) {
+                /* Honoured at the holder's next check. */
+                spin_drop = false;
+                spin_for_change(gl, lazy_now(&now) + SPIN_DROP_NS);
+                continue;
+            }
         }
         if (!gil.timer)
             gil.timer = gl;
-        if (gil.timer == gl && gil.holder && gil.slice_start && !gil.drop_cause) {
-            uint64_t deadline = gil.slice_start + gil.interval_ns;
+        uint64_t deadline = 0;
+        if (EB_CHECKED && gil.timer == gl && gil.holder && gil.slice_start
+            && !gil.drop_cause) {
+            deadline = gil.slice_start + gil.interval_ns;
             if (now_ns() >= deadline) {
                 request_drop(GIL_CAUSE_INTERVAL);
                 continue;
             }
-            gil.timer_deadline = deadline;
-            wait_until(&gl->cond, deadline);
-            if (gil.timer == gl)
-                gil.timer_deadline = 0;
-        } else {
-            if (gil.timer == gl)
-                gil.timer_deadline = 0;
-            pthread_cond_wait(&gl->cond, &gil.mu);
         }
+        if (grace_until && (!deadline || grace_until < deadline))
+            deadline = grace_until;
+        if (gil.timer == gl)
+            gil.timer_deadline = deadline;
+        if (deadline)
+            wait_until(&gl->cond, deadline);
+        else
+            pthread_cond_wait(&gl->cond, &gil.mu);
+        if (gil.timer == gl)
+            gil.timer_deadline = 0;
     }
 }
 
-/* Take the GIL for gl.  `returning`: back from a blocking call (priority
- * return), else a new thread. */
-static void acquire(GilLocal *gl, bool returning)
+/* Take the GIL for gl: a new thread (ACQ_NEW), or back from a blocking
+ * call (ACQ_IO: a priority return) or a peer wait (ACQ_PEER). */
+static void acquire(GilLocal *gl, int kind)
 {
     uint64_t now = 0;
+    bool io = kind == ACQ_IO;
     lock();
-    if (gil.trace && returning && gl->blocked_start) {
-        trace_event(gl, GIL_EV_BLOCKED, 0, 0, gl->blocked_start, lazy_now(&now));
+    if (gil.trace && kind != ACQ_NEW && gl->blocked_start) {
+        trace_event(gl, io ? GIL_EV_BLOCKED : GIL_EV_PEER_WAIT, 0, 0,
+                    gl->blocked_start, lazy_now(&now));
         gl->blocked_start = 0;
     }
+    gl->io_hold = io;
     bool final_block = gil.final_owner && gil.final_owner != gl;
     if (!gil.holder && !final_block) {
         bool take = false, overtaking = false;
         if (!gil.nwaiting || gil.last_holder == gl)
             take = true;        /* free, or continuing our own slice */
-        else if (returning && overtake_allowed(&now))
+        else if (io && overtake_allowed(&now))
             take = overtaking = true;
         if (take) {
             /* (overtaking implies last_holder != gl, so assign() starts a
@@ -769,13 +849,11 @@ static void acquire(GilLocal *gl, bool returning)
             return;
         }
     }
-    bool prio = returning && !final_block && overtake_allowed(&now);
+    bool prio = EB_CHECKED && io && !final_block && overtake_allowed(&now);
     if (gil.timing)
         gl->wait_start = lazy_now(&now);
     enqueue(gl, prio ? Q_PRIO : Q_NORMAL, false);
     contention_begins(gl, &now);
-    if (prio && gil.holder && gil.ot_owner != gil.holder)
-        request_drop(GIL_CAUSE_PRIORITY);
     wait_loop(gl);
     now = 0;
     on_acquired(gl, true, &now);
@@ -806,7 +884,7 @@ static void release(GilLocal *gl, int why)
          * which is followed by exactly one re-acquisition.) */
         grant(next, &now);
     } else {
-        pthread_cond_signal(&next->cond);
+        wake(next);
     }
 }
 
@@ -816,6 +894,7 @@ static void drop_and_wait(GilLocal *gl, int cause)
 {
     uint64_t now = 0;
     GilLocal *next = next_in_line();
+    bool was_overtaking = gil.ot_owner == gl;
     eb_clear(gl->ts, EB_GIL_DROP);
     end_hold(gl, cause, &now);
     gl->st.handovers[cause]++;
@@ -825,9 +904,12 @@ static void drop_and_wait(GilLocal *gl, int cause)
     if (pause) {
         uint64_t t = lazy_now(&now);
         gl->paused = true;
+        gl->paused_ot = was_overtaking;
         gl->paused_used = t > gil.slice_start ? t - gil.slice_start : 0;
         if (gl->paused_used > gil.interval_ns)
             gl->paused_used = gil.interval_ns;
+    } else {
+        gl->io_hold = false;    /* its next turn is an ordinary one */
     }
     if (gil.timing)
         gl->wait_start = lazy_now(&now);
@@ -848,7 +930,7 @@ static void on_thread_attach(ThreadState *ts)
     GilLocal *gl = local_get(ts);
     if (atomic_load_explicit(&gl->state, memory_order_relaxed) == GL_ATTACHED)
         return;                 /* already attached: nothing to take */
-    acquire(gl, false);
+    acquire(gl, ACQ_NEW);
 }
 
 static void on_thread_detach(ThreadState *ts)
@@ -866,7 +948,7 @@ static void on_thread_detach(ThreadState *ts)
 
 /* A bracket on a thread that does not hold the GIL (not attached yet,
  * or during start-up) is a no-op, and so is its end. */
-static void on_blocking_begin(ThreadState *ts)
+static void begin_wait(ThreadState *ts, bool peer)
 {
     GilLocal *gl = ts ? ts->gil_local : NULL;
     if (!gl)
@@ -875,8 +957,19 @@ static void on_blocking_begin(ThreadState *ts)
     if (gil.holder == gl && !gl->granted) {
         release(gl, REL_BLOCKING);
         gl->in_blocking = true;
+        gl->peer_wait = peer;
     }
     unlock();
+}
+
+static void on_blocking_begin(ThreadState *ts)
+{
+    begin_wait(ts, false);
+}
+
+static void on_peer_wait_begin(ThreadState *ts)
+{
+    begin_wait(ts, true);
 }
 
 static void on_blocking_end(ThreadState *ts)
@@ -885,7 +978,7 @@ static void on_blocking_end(ThreadState *ts)
     if (!gl || !gl->in_blocking)
         return;
     gl->in_blocking = false;
-    acquire(gl, true);
+    acquire(gl, gl->peer_wait ? ACQ_PEER : ACQ_IO);
 }
 
 static int on_handle_breaker(ThreadState *ts)
@@ -933,6 +1026,7 @@ const GilOps gil_on_ops = {
     .thread_attach = on_thread_attach,
     .thread_detach = on_thread_detach,
     .blocking_begin = on_blocking_begin,
+    .peer_wait_begin = on_peer_wait_begin,
     .blocking_end = on_blocking_end,
     .handle_breaker = on_handle_breaker,
     .instr_expired = on_instr_expired,
@@ -991,6 +1085,7 @@ const GilOps gil_off_ops = {
     .thread_attach = off_thread_attach,
     .thread_detach = off_thread_detach,
     .blocking_begin = off_blocking_begin,
+    .peer_wait_begin = off_blocking_begin,
     .blocking_end = off_blocking_end,
     .handle_breaker = off_handle_breaker,
     .instr_expired = off_instr_expired,
@@ -1025,6 +1120,7 @@ void gil_init(Interp *interp)
     gil.timer_deadline = 0;
     gil.slice_start = 0;
     gil.drop_cause = 0;
+    gil.io_hold_start = 0;
     gil.interval_ns = interval_to_ns(interp->switch_interval > 0 ? interp->switch_interval : 0.015);
     gil.switch_instr = interp->switch_instructions > 0 ? interp->switch_instructions : 0;
     gil.ot_tokens = (int64_t)gil.interval_ns;
@@ -1069,7 +1165,7 @@ void gil_set_switch_interval(double seconds)
     if (gil.ot_tokens > (int64_t)gil.interval_ns)
         gil.ot_tokens = (int64_t)gil.interval_ns;
     if (gil.timer)
-        pthread_cond_signal(&gil.timer->cond);
+        wake(gil.timer);
     unlock();
 }
 
@@ -1093,7 +1189,7 @@ void gil_set_switch_instructions(long n)
         for (GilLocal *p = gil.all_head; p; p = p->all_next) {
             if (!p->ts)
                 continue;
-            if (p == gil.holder && n > 0 && gil.nwaiting) {
+            if (EB_CHECKED && p == gil.holder && n > 0 && gil.nwaiting) {
                 /* The caller is the holder, so its budget is ours to set. */
                 p->ts->instr_budget = n;
                 eb_set(p->ts, EB_INSTR_COUNT);
@@ -1143,6 +1239,7 @@ void gil_after_fork_child(ThreadState *ts)
     gil.timer_deadline = 0;
     gil.slice_start = 0;
     gil.drop_cause = 0;
+    gil.io_hold_start = 0;
     gil.switch_number = 0;
     gil.ot_owner = NULL;
     gil.ot_tokens = (int64_t)gil.interval_ns;
@@ -1160,7 +1257,8 @@ void gil_after_fork_child(ThreadState *ts)
         gl->all_next = NULL;
         gl->qnext = NULL;
         gl->queue = Q_NONE;
-        gl->granted = gl->paused = false;
+        gl->granted = gl->paused = gl->paused_ot = gl->spinning = false;
+        gl->io_hold = false;
         gl->retired = false;
         gl->tid = ++gil.nregistered;
         memset(&gl->st, 0, sizeof gl->st);

@@ -94,6 +94,7 @@ typedef struct GilOps {
     void (*thread_attach)(ThreadState *ts);
     void (*thread_detach)(ThreadState *ts);
     void (*blocking_begin)(ThreadState *ts);
+    void (*peer_wait_begin)(ThreadState *ts);
     void (*blocking_end)(ThreadState *ts);
     int (*handle_breaker)(ThreadState *ts);
     int (*instr_expired)(ThreadState *ts);
@@ -124,13 +125,35 @@ extern const GilOps *gil_ops;
  * is one (pthread_mutex_trylock, MSG_DONTWAIT) and bracket only the call
  * that really waits: an uncontended lock must not give the GIL away.
  *
- * mn_blocking_end() is a "priority return" (vm/gil.c, the anti-convoy
- * rule): if a CPU-bound thread took the GIL meanwhile, it is asked to
- * hand it back at its next eval-breaker check.  errno is preserved
- * across mn_blocking_end().  Brackets do not nest. */
+ * Two kinds of bracket, which differ only in how the GIL is taken back:
+ *
+ *   MN_BEGIN_BLOCKING / MN_END_BLOCKING     the wait ends because of the
+ *       outside world: sleep, socket/pipe/file I/O, select/poll, waitpid,
+ *       input().  The return is a PRIORITY RETURN (vm/gil.c, the
+ *       anti-convoy rule): if a CPU-bound thread holds the GIL, it is
+ *       asked to hand it over at its next eval-breaker check (after a
+ *       short grace if the holder is itself an I/O thread about to block).
+ *
+ *   MN_BEGIN_PEER_WAIT / MN_END_PEER_WAIT   the wait is ended by ANOTHER
+ *       MINI THREAD: lock / RLock / Condition / Semaphore / Event / Barrier
+ *       waits, queue get/put, join.  The waker holds the GIL and usually
+ *       has more to do (a producer filling a queue), so the woken thread
+ *       queues for the GIL like anyone else and gets it when the waker
+ *       blocks or its switch interval ends -- the waker then hands over a
+ *       batch, not one item per GIL switch.  No priority, no preemption.
+ *
+ * A peer wait bracketed as a plain blocking call still works; it only
+ * switches the GIL far more often than needed.  errno is preserved across
+ * the END.  Brackets do not nest; the END matching either BEGIN is the
+ * same call (the kind is remembered from the BEGIN). */
 static inline void mn_blocking_begin(ThreadState *ts)
 {
     gil_ops->blocking_begin(ts);
+}
+
+static inline void mn_peer_wait_begin(ThreadState *ts)
+{
+    gil_ops->peer_wait_begin(ts);
 }
 
 static inline void mn_blocking_end(ThreadState *ts)
@@ -140,8 +163,10 @@ static inline void mn_blocking_end(ThreadState *ts)
     errno = saved;
 }
 
-#define MN_BEGIN_BLOCKING(ts) mn_blocking_begin(ts)
-#define MN_END_BLOCKING(ts)   mn_blocking_end(ts)
+#define MN_BEGIN_BLOCKING(ts)  mn_blocking_begin(ts)
+#define MN_END_BLOCKING(ts)    mn_blocking_end(ts)
+#define MN_BEGIN_PEER_WAIT(ts) mn_peer_wait_begin(ts)
+#define MN_END_PEER_WAIT(ts)   mn_blocking_end(ts)
 
 /* ------------------------------------------------------------------ */
 /* The eval loop contract                                              */
@@ -187,7 +212,32 @@ static inline void mn_blocking_end(ThreadState *ts)
  * EB_INSTR_COUNT is set on the holder only while --switch-instructions is
  * on AND another thread waits, so a lone thread never counts.  Counting
  * starts at the first check site after a waiter appears and from then on
- * is exact: the holder runs exactly N instructions per turn. */
+ * is exact: the holder runs exactly N instructions per turn.
+ *
+ * MINI_NO_GIL_CHECKS (cmake -DMINI_NO_GIL_CHECKS=ON; a benchmark baseline
+ * only, for measuring what the GIL machinery costs a lone thread): the
+ * hand-over checks compile out with no change to the loop.  Both masks
+ * become the same constant without the two GIL bits, gil_eb_mask()
+ * returns it without reading anything, and GIL_INSTR_TICK is 0, so the
+ * compiler folds `table` to the normal dispatch table, drops the counting
+ * stub and the tick, and the breaker test only looks at the non-GIL bits
+ * (signals, async exceptions -- Ctrl-C keeps working).  vm/gil.c then
+ * never sets EB_GIL_DROP or EB_INSTR_COUNT: threads change hands only at
+ * blocking calls and thread exit (no interval, no instruction count, no
+ * priority preemption), so a CPU-bound thread keeps the GIL until it
+ * blocks.  Do not ship or test-run such a build. */
+#ifdef MINI_NO_GIL_CHECKS
+#define GIL_EB_MASK_NORMAL   (~(uint32_t)(EB_GIL_DROP | EB_INSTR_COUNT))
+#define GIL_EB_MASK_COUNTING GIL_EB_MASK_NORMAL
+
+static inline uint32_t gil_eb_mask(ThreadState *ts)
+{
+    (void)ts;
+    return GIL_EB_MASK_NORMAL;
+}
+
+#define GIL_INSTR_TICK(ts) ((void)(ts), 0)
+#else
 #define GIL_EB_MASK_NORMAL   (~(uint32_t)0)
 #define GIL_EB_MASK_COUNTING (~(uint32_t)EB_INSTR_COUNT)
 
@@ -201,6 +251,7 @@ static inline uint32_t gil_eb_mask(ThreadState *ts)
  * the tick before the (N+1)th instruction fails, and that instruction runs
  * first when the thread gets the GIL back. */
 #define GIL_INSTR_TICK(ts) (__builtin_expect(--(ts)->instr_budget < 0, 0))
+#endif
 
 /* Slow path for EB_GIL_DROP: if a waiter is still there, hand the GIL to
  * it and wait for our next turn (a real switch: we cannot get the GIL
@@ -230,7 +281,8 @@ typedef enum GilCause {
     GIL_CAUSE_INSTR,        /* --switch-instructions budget ran out */
     GIL_CAUSE_INTERVAL,     /* held for the switch interval */
     GIL_CAUSE_PRIORITY,     /* preempted by a thread returning from a blocking call */
-    GIL_CAUSE_BLOCKING,     /* released for a blocking call; another thread took it */
+    GIL_CAUSE_BLOCKING,     /* released for a blocking call or a peer
+                               wait; another thread took it */
     GIL_CAUSE_EXIT,         /* thread finished; another thread took it */
     GIL_NCAUSES
 } GilCause;
@@ -274,7 +326,7 @@ int gil_write_trace(const char *path);
 
 /* ---- shared by vm/gil.c and vm/gil_stats.c (not for other callers) -- */
 
-enum { GIL_EV_HOLD, GIL_EV_WAIT, GIL_EV_BLOCKED };
+enum { GIL_EV_HOLD, GIL_EV_WAIT, GIL_EV_BLOCKED, GIL_EV_PEER_WAIT };
 
 typedef struct GilTraceEvent {
     uint64_t start_ns;              /* since gil_init() */

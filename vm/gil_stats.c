@@ -14,8 +14,14 @@
  *     {"name":"hold","cat":"gil","ph":"X","ts":US,"dur":US,"pid":P,"tid":T,
  *      "args":{"acquired":"priority","released":"interval"}},
  *     {"name":"wait","cat":"gil","ph":"X",...},
- *     {"name":"blocking call","cat":"gil","ph":"X",...}, ...],
+ *     {"name":"blocking call","cat":"gil","ph":"X",...},
+ *     {"name":"peer wait","cat":"gil","ph":"X",...}, ...],
  *    "displayTimeUnit":"ms","otherData":{...}}
+ *
+ * "hold": the thread held the GIL ("acquired": how the hold began,
+ * "released": why it ended); "wait": it waited for the GIL; "blocking
+ * call" / "peer wait": it had released the GIL for a blocking call (I/O,
+ * sleep) / for a wait on another mini thread (lock, queue, join).
  *
  * Timestamps are microseconds since gil_init(); tids are mini's small
  * sequential thread numbers (1 = the first thread registered), which stay
@@ -164,7 +170,8 @@ static void json_string(FILE *f, const char *s)
 static void trace_one(FILE *f, const GilTraceEvent *e, long pid, int tid)
 {
     const char *name = e->kind == GIL_EV_HOLD ? "hold"
-                     : e->kind == GIL_EV_WAIT ? "wait" : "blocking call";
+                     : e->kind == GIL_EV_WAIT ? "wait"
+                     : e->kind == GIL_EV_PEER_WAIT ? "peer wait" : "blocking call";
     fprintf(f, ",\n{\"name\":\"%s\",\"cat\":\"gil\",\"ph\":\"X\",\"ts\":%.3f,"
                "\"dur\":%.3f,\"pid\":%ld,\"tid\":%d",
             name, (double)e->start_ns / 1e3, (double)e->dur_ns / 1e3, pid, tid);
