@@ -50,13 +50,13 @@ Value mn_to_str(Value v)
 int mn_hash(Value v, int64_t *out)
 {
     if (mn_is_int(v)) {
-        int64_t i = mn_int_val(v);
-        /* Small ints hash to themselves except -1 (CPython's error code).
-         * The range is 63 bits, below the modulus 2**61-1 only in part,
-         * so reduce like int.__hash__ does. */
-        const int64_t M = ((int64_t)1 << 61) - 1;
-        int64_t h = i >= 0 ? i % M : -((-i) % M);
-        *out = h == -1 ? -2 : h;
+        /* Small ints hash to themselves except -1 (CPython's error code);
+         * the rare ones beyond 2**61-1 are reduced like int.__hash__. */
+        *out = mn_small_int_hash(mn_int_val(v));
+        return 0;
+    }
+    if (MN_IS_EXACT(v, StrType)) {
+        *out = (int64_t)mn_str_hash(v);
         return 0;
     }
     Type *t = mn_typeof(v);
@@ -215,9 +215,29 @@ Value mn_binop(BinOp op, Value a, Value b)
 Value mn_binop_try_right(BinOp op, Value a, Value b)
 {
     Type *ta = mn_typeof(a), *tb = mn_typeof(b);
-    if (tb != ta && tb->binop && tb->binop != ta->binop)
+    /* A subtype's slot was already tried first by binop1: once is enough. */
+    if (tb != ta && tb->binop && tb->binop != ta->binop && !mn_is_subtype(tb, ta))
         return tb->binop(op, a, b);
     return mn_NotImplemented;
+}
+
+int mn_seq_binop_reflect(BinOp op, Value a, Value b, Value (*own)(BinOp, Value, Value),
+                         Value *out)
+{
+    if (mn_typeof(a)->binop != own) {
+        /* Reached through a subclass's slot (type.c slot_binop), which
+         * calls a user-class b's reflected method itself once we decline. */
+        if (mn_is_obj(b) && (mn_obj(b)->type->flags & TF_HEAPTYPE)) {
+            *out = mn_NotImplemented;
+            return 1;
+        }
+        return 0;
+    }
+    Value r = mn_binop_try_right(op, a, b);
+    if (r == mn_NotImplemented)
+        return 0;
+    *out = r;
+    return 1;
 }
 
 Value mn_inplace(BinOp op, Value a, Value b)
@@ -601,15 +621,37 @@ Value mn_getitem(Value obj, Value key)
     return mn_raise(&TypeErrorType, "'%s' object is not subscriptable", t->name);
 }
 
+/* CPython's PyObject_SetItem/DelItem failures: for a type with sequence
+ * methods (here: item access, `in`, or any user class) an index key goes
+ * through PySequence_SetItem/DelItem -- a too-big index is an IndexError
+ * there, and deletion words its error "doesn't" instead of "does not". */
+static int setitem_error(Type *t, Value key, bool set)
+{
+    const char *verb = "does not";
+    bool seq = (t->flags & TF_HEAPTYPE) || t->getitem || t->contains;
+    if (seq && (mn_is_intlike(key) ||
+                (mn_is_obj(key) && mn_type_lookup(mn_typeof(key), MN_ID(__index__))))) {
+        int64_t n;
+        if (mn_as_index(key, &n) < 0) {
+            if (mn_exc_matches(&OverflowErrorType)) {
+                mn_exc_clear();
+                mn_raise(&IndexErrorType, "cannot fit 'int' into an index-sized integer");
+            }
+            return -1;
+        }
+        if (!set)
+            verb = "doesn't";
+    }
+    return mn_raise_int(&TypeErrorType, "'%s' object %s support item %s", t->name, verb,
+                        set ? "assignment" : "deletion");
+}
+
 int mn_setitem(Value obj, Value key, Value v)
 {
     Type *t = mn_typeof(obj);
     if (t->setitem)
         return t->setitem(obj, key, v);
-    if (v)
-        return mn_raise_int(&TypeErrorType, "'%s' object does not support item assignment",
-                            t->name);
-    return mn_raise_int(&TypeErrorType, "'%s' object doesn't support item deletion", t->name);
+    return setitem_error(t, key, v != 0);
 }
 
 int mn_contains(Value container, Value x)

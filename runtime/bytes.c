@@ -15,8 +15,10 @@ static BytesObject *bytes_alloc(Type *t, int64_t len)
 {
     BytesObject *b;
     if (t == &BytesType) {
-        b = gc_alloc_atomic(sizeof(BytesObject) + (size_t)len + 1);
+        b = gc_alloc_atomic_uninit(sizeof(BytesObject) + (size_t)len + 1);
         b->hdr.type = t;
+        b->hash = 0;
+        b->data[len] = 0;
     } else {
         b = mn_alloc_obj(t, sizeof(BytesObject) + (size_t)len + 1);
     }
@@ -108,6 +110,7 @@ static Value bytes_new_slot(Type *t, Value *args, int nargs, Value kwargs)
         if (n < 0)
             return mn_raise(&ValueErrorType, "negative count");
         BytesObject *b = bytes_alloc(&BytesType, n);
+        memset(b->data, 0, (size_t)n);      /* bytes(n): n zero bytes */
         r = mn_val(b);
     } else {
         Type *st = mn_typeof(src);
@@ -277,9 +280,11 @@ static Value bytes_binop(BinOp op, Value a, Value b)
         if (!is_bytes(a))
             return mn_NotImplemented;
         if (!is_bytes(b)) {
-            if (mn_is_obj(b) && (mn_obj(b)->type->flags & TF_HEAPTYPE))
-                return mn_NotImplemented;
-            return mn_raise(&TypeErrorType, "can't concat %s to bytes", mn_type_name(b));
+            Value r;        /* b"" + Q(): Q.__radd__ answers first */
+            if (mn_seq_binop_reflect(op, a, b, bytes_binop, &r))
+                return r;
+            return mn_raise(&TypeErrorType, "can't concat %s to %s", mn_type_name(b),
+                            mn_type_name(a));
         }
         BytesObject *r = bytes_alloc(&BytesType, B(a)->len + B(b)->len);
         memcpy(r->data, B(a)->data, (size_t)B(a)->len);
@@ -289,8 +294,9 @@ static Value bytes_binop(BinOp op, Value a, Value b)
     if (op == OP_MUL) {
         Value seq = is_bytes(a) ? a : b, other = is_bytes(a) ? b : a;
         if (!mn_is_intlike(other)) {
-            if (mn_is_obj(other) && (mn_obj(other)->type->flags & TF_HEAPTYPE))
-                return mn_NotImplemented;
+            Value r;        /* the left operand, if not the bytes, was tried */
+            if (seq == a && mn_seq_binop_reflect(op, a, b, bytes_binop, &r))
+                return r;
             return mn_raise(&TypeErrorType, "can't multiply sequence by non-int of type '%s'",
                             mn_type_name(other));
         }

@@ -132,6 +132,13 @@ static void dict_resize(DictObject *d, int64_t minsize)
 /* Hashing and lookup                                                   */
 /* ------------------------------------------------------------------ */
 
+/* A str's cached hash without the call (0 = not computed yet). */
+static inline uint64_t str_hash(Value s)
+{
+    uint64_t h = AS(StrObject, s)->hash;
+    return h ? h : mn_str_hash(s);
+}
+
 static inline int key_hash(Value k, uint64_t *h)
 {
     if (mn_is_int(k)) {
@@ -139,7 +146,7 @@ static inline int key_hash(Value k, uint64_t *h)
         return 0;
     }
     if (MN_IS_EXACT(k, StrType)) {
-        *h = mn_str_hash(k);
+        *h = str_hash(k);
         return 0;
     }
     int64_t x;
@@ -149,10 +156,38 @@ static inline int key_hash(Value k, uint64_t *h)
     return 0;
 }
 
+/* Short keys (the usual case) compare inline with overlapping word
+ * loads that stay inside [0, len); longer ones go to memcmp. */
 static inline bool str_bytes_eq(Value a, Value b)
 {
     StrObject *x = AS(StrObject, a), *y = AS(StrObject, b);
-    return x->len == y->len && memcmp(x->data, y->data, (size_t)x->len) == 0;
+    size_t n = (size_t)x->len;
+    if (n != (size_t)y->len)
+        return false;
+    const char *p = x->data, *q = y->data;
+    if (n >= 8 && n <= 16) {
+        uint64_t a0, a1, b0, b1;
+        memcpy(&a0, p, 8);
+        memcpy(&b0, q, 8);
+        memcpy(&a1, p + n - 8, 8);
+        memcpy(&b1, q + n - 8, 8);
+        return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+    }
+    if (n >= 4 && n < 8) {
+        uint32_t a0, a1, b0, b1;
+        memcpy(&a0, p, 4);
+        memcpy(&b0, q, 4);
+        memcpy(&a1, p + n - 4, 4);
+        memcpy(&b1, q + n - 4, 4);
+        return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+    }
+    if (n < 4) {
+        for (size_t i = 0; i < n; i++)
+            if (p[i] != q[i])
+                return false;
+        return true;
+    }
+    return memcmp(p, q, n) == 0;
 }
 
 /* Entry index of `key`, -1 if absent, -2 on error (exception set). */
@@ -195,7 +230,8 @@ restart:;
 /* Lookup for a str key that never runs user code: a non-str key that
  * merely hashes the same is skipped (a user class whose __eq__ claims
  * equality with a str is not consulted on this path). */
-static int64_t lookup_str(DictKeys *k, Value key, uint64_t hash)
+static __attribute__((noinline)) int64_t lookup_str_probe(DictKeys *k, Value key,
+                                                           uint64_t hash)
 {
     size_t mask = (size_t)k->size - 1, i = hash & mask;
     uint64_t perturb = hash;
@@ -217,6 +253,20 @@ static int64_t lookup_str(DictKeys *k, Value key, uint64_t hash)
         perturb >>= PERTURB_SHIFT;
         i = (i * 5 + perturb + 1) & mask;
     }
+}
+
+/* The common outcomes -- the first slot is empty, or holds this very
+ * (interned) key -- cost no call and no register spills; anything else
+ * takes the full probe loop. */
+static inline int64_t lookup_str(DictKeys *k, Value key, uint64_t hash)
+{
+    size_t i = hash & ((size_t)k->size - 1);
+    int64_t ix = ix_get(k, i);
+    if (ix == IX_EMPTY)
+        return -1;
+    if (ix >= 0 && ix < k->nentries && k->entries[ix].key == key)
+        return ix;
+    return lookup_str_probe(k, key, hash);
 }
 
 /* Append a new entry for an absent key. */
@@ -325,14 +375,63 @@ int mn_dict_del(Value dv, Value key)
 Value mn_dict_get_str(Value dv, Value key)
 {
     DictKeys *k = __atomic_load_n(&D(dv)->keys, __ATOMIC_ACQUIRE);
-    int64_t ix = lookup_str(k, key, mn_str_hash(key));
+    int64_t ix = lookup_str(k, key, str_hash(key));
     return ix < 0 ? 0 : k->entries[ix].value;
+}
+
+/* Entry positions only grow while a key stays in the dict (a resize
+ * compacts, but then the identity check below just misses), so a hint is
+ * validated by reloading the entry's key: a stale hint costs one compare. */
+static __attribute__((noinline)) Value get_str_hint_slow(DictKeys *k, Value key,
+                                                         int32_t *hint, int32_t h)
+{
+    int64_t ix = lookup_str(k, key, str_hash(key));
+    int32_t nh = ix >= 0 && ix <= INT32_MAX ? (int32_t)ix : -1;
+    if (nh != h)
+        __atomic_store_n(hint, nh, __ATOMIC_RELAXED);
+    return ix < 0 ? 0 : k->entries[ix].value;
+}
+
+Value mn_dict_get_str_hint(Value dv, Value key, int32_t *hint)
+{
+    DictKeys *k = __atomic_load_n(&D(dv)->keys, __ATOMIC_ACQUIRE);
+    int32_t h = __atomic_load_n(hint, __ATOMIC_RELAXED);
+    if (h >= 0 && h < k->nentries) {
+        DictEntry *e = &k->entries[h];
+        if (e->key == key) {
+            Value v = e->value;
+            if (v)
+                return v;
+        }
+    }
+    return get_str_hint_slow(k, key, hint, h);
+}
+
+void mn_dict_set_str_hint(Value dv, Value key, Value v, int32_t *hint)
+{
+    DictObject *d = D(dv);
+    DictKeys *k = d->keys;
+    int32_t h = __atomic_load_n(hint, __ATOMIC_RELAXED);
+    if (h >= 0 && h < k->nentries && k->entries[h].key == key) {
+        __atomic_store_n(&k->entries[h].value, v, __ATOMIC_RELEASE);
+        return;
+    }
+    uint64_t hash = str_hash(key);
+    int64_t ix = lookup_str(k, key, hash);
+    if (ix >= 0) {
+        __atomic_store_n(&k->entries[ix].value, v, __ATOMIC_RELEASE);
+    } else {
+        insert_new(d, key, hash, v);
+        ix = d->keys->nentries - 1;
+    }
+    if (ix <= INT32_MAX && ix != h)
+        __atomic_store_n(hint, (int32_t)ix, __ATOMIC_RELAXED);
 }
 
 void mn_dict_set_str(Value dv, Value key, Value v)
 {
     DictObject *d = D(dv);
-    uint64_t h = mn_str_hash(key);
+    uint64_t h = str_hash(key);
     int64_t ix = lookup_str(d->keys, key, h);
     if (ix >= 0)
         d->keys->entries[ix].value = v;

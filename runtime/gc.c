@@ -1,5 +1,4 @@
 /* gc.c -- thin wrapper over the Boehm collector (see gc.h). */
-#define GC_THREADS
 #include <gc/gc.h>
 #include <gmp.h>
 #include <stdio.h>
@@ -36,6 +35,14 @@ void *gc_alloc_atomic(size_t n)
     return p;
 }
 
+void *gc_alloc_atomic_uninit(size_t n)
+{
+    if (gc_stress)
+        GC_gcollect();
+    void *p = GC_MALLOC_ATOMIC(n ? n : 1);
+    return p ? p : oom(n);
+}
+
 void *gc_realloc(void *p, size_t n)
 {
     void *q = GC_REALLOC(p, n ? n : 1);
@@ -50,7 +57,7 @@ void *gc_alloc_uncollectable(size_t n)
 
 char *gc_strndup(const char *s, size_t n)
 {
-    char *d = gc_alloc_atomic(n + 1);
+    char *d = gc_alloc_atomic_uninit(n + 1);
     memcpy(d, s, n);
     d[n] = 0;
     return d;

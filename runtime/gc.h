@@ -22,6 +22,9 @@
 void gc_init(void);                       /* once, first thing in main */
 void *gc_alloc(size_t n) __attribute__((malloc, alloc_size(1)));
 void *gc_alloc_atomic(size_t n) __attribute__((malloc, alloc_size(1)));
+/* gc_alloc_atomic without the zeroing, for callers that write every byte
+ * they will ever read (string/bytes bodies filled right away). */
+void *gc_alloc_atomic_uninit(size_t n) __attribute__((malloc, alloc_size(1)));
 void *gc_realloc(void *p, size_t n) __attribute__((alloc_size(2)));
 char *gc_strdup(const char *s);
 char *gc_strndup(const char *s, size_t n);

@@ -536,8 +536,9 @@ static Value list_binop(BinOp op, Value a, Value b)
         if (!mn_is_list(a))
             return mn_NotImplemented;
         if (!mn_is_list(b)) {
-            if (mn_is_obj(b) && (mn_obj(b)->type->flags & TF_HEAPTYPE))
-                return mn_NotImplemented;
+            Value r;        /* [1] + Q(): Q.__radd__ answers first */
+            if (mn_seq_binop_reflect(op, a, b, list_binop, &r))
+                return r;
             return mn_raise(&TypeErrorType, "can only concatenate list (not \"%s\") to list",
                             mn_type_name(b));
         }
@@ -556,8 +557,15 @@ static Value list_binop(BinOp op, Value a, Value b)
         Value seq = mn_is_list(a) ? a : b, other = mn_is_list(a) ? b : a;
         int64_t n;
         int k = mn_seq_repeat_count(other, &n);
-        if (k <= 0)
-            return k < 0 ? MN_ERR : mn_NotImplemented;
+        if (k < 0)
+            return MN_ERR;
+        if (k == 0) {
+            Value r;        /* [1] * Q(): Q.__rmul__ answers first */
+            if (seq == a && mn_seq_binop_reflect(op, a, b, list_binop, &r))
+                return r;
+            return mn_raise(&TypeErrorType, "can't multiply sequence by non-int of type '%s'",
+                            mn_type_name(other));
+        }
         return list_repeat(seq, n);
     }
     return mn_NotImplemented;
@@ -568,6 +576,13 @@ static Value list_inplace(BinOp op, Value a, Value b)
     if (!mn_is_list(a))
         return mn_NotImplemented;
     if (op == OP_ADD) {
+        /* CPython tries the numeric slots (b's __radd__) before the
+         * in-place concat; lists and tuples go straight to extend. */
+        if (!mn_is_list(b) && !MN_IS_EXACT(b, TupleType)) {
+            Value r = mn_binop_try_right(op, a, b);
+            if (r != mn_NotImplemented)
+                return r;
+        }
         if (mn_list_extend(a, b) < 0)
             return MN_ERR;
         return a;

@@ -497,6 +497,8 @@ Value mn_dict_get_str(Value d, Value key);      /* 0 if absent */
  * a stale hint; it must then just miss.  Optional: the VM references it
  * weakly and falls back to mn_dict_get_str (runtime/dict.c). */
 Value mn_dict_get_str_hint(Value d, Value key, int32_t *hint);
+/* mn_dict_set_str with the same kind of position hint (STORE_ATTR). */
+void mn_dict_set_str_hint(Value d, Value key, Value v, int32_t *hint);
 void mn_dict_set_str(Value d, Value key, Value v);
 Value mn_dict_get_cstr(Value d, const char *key);
 void mn_dict_set_cstr(Value d, const char *key, Value v);
@@ -683,8 +685,15 @@ Value mn_inplace(BinOp op, Value a, Value b);
  * concatenate str (not "int") to str") only after the right operand had
  * its chance, as CPython tries both operands' numeric slots before the
  * sequence concat: returns b's slot result for (op, a, b) when b's type
- * has a binop slot different from a's, else mn_NotImplemented. */
+ * has a binop slot different from a's (and is not a subtype of a's type:
+ * binop1 tried that one first), else mn_NotImplemented. */
 Value mn_binop_try_right(BinOp op, Value a, Value b);
+/* The error path of a builtin sequence's `a + b` / `a * b` (a of that
+ * type, `own` its binop slot, b unusable): returns 1 with *out to return
+ * (b's reflected answer, MN_ERR, or mn_NotImplemented to let a subclass's
+ * slot go on), or 0: raise the sequence's own error now. */
+int mn_seq_binop_reflect(BinOp op, Value a, Value b, Value (*own)(BinOp, Value, Value),
+                         Value *out);
 Value mn_unop(UnOp op, Value a);
 Value mn_getattr(Value obj, Value name);        /* AttributeError */
 Value mn_getattr_s(Value obj, const char *name);

@@ -259,9 +259,12 @@ static Value char_cache[256];       /* one-character strings, cp < 256 */
 /* Uninitialised exact str of `len` bytes (caller fills data, nchars). */
 static StrObject *str_alloc(int64_t len)
 {
-    StrObject *s = gc_alloc_atomic(sizeof(StrObject) + (size_t)len + 1);
+    StrObject *s = gc_alloc_atomic_uninit(sizeof(StrObject) + (size_t)len + 1);
     s->hdr.type = &StrType;
     s->len = len;
+    s->hash = 0;
+    s->interned = 0;
+    s->data[len] = 0;
     return s;
 }
 
@@ -589,18 +592,22 @@ static Value str_binop(BinOp op, Value a, Value b)
     case OP_ADD:
         if (mn_is_str(a) && mn_is_str(b))
             return mn_str_concat(a, b);
-        if (mn_is_str(a))
+        if (mn_is_str(a)) {
+            Value r;        /* "a" + Q(): Q.__radd__ answers first */
+            if (mn_seq_binop_reflect(op, a, b, str_binop, &r))
+                return r;
             return mn_raise(&TypeErrorType, "can only concatenate str (not \"%s\") to str",
                             mn_type_name(b));
+        }
         return mn_NotImplemented;
     case OP_MUL: {
         Value s = mn_is_str(a) ? a : b, n = mn_is_str(a) ? b : a;
         if (!mn_is_intlike(n)) {
-            /* A user class may still answer with __rmul__/__mul__;
-             * builtin types cannot, so report CPython's sequence error. */
-            if (mn_is_obj(n) && (mn_obj(n)->type->flags & TF_HEAPTYPE)
-                && !mn_is_str(n))
-                return mn_NotImplemented;
+            /* "a" * Q(): Q.__rmul__ answers first; with the str on the
+             * right, the left operand has had its chance already. */
+            Value r;
+            if (s == a && mn_seq_binop_reflect(op, a, b, str_binop, &r))
+                return r;
             return mn_raise(&TypeErrorType, "can't multiply sequence by non-int of type '%s'",
                             mn_type_name(n));
         }
@@ -1406,10 +1413,41 @@ Value mn_str_join(Value sep, Value iterable)
     Type *t = mn_typeof(iterable);
     if (!t->iter && !t->getitem)
         return mn_raise(&TypeErrorType, "can only join an iterable");
-    Value lst = mn_sequence_to_list(iterable);
-    if (!lst)
+    /* Any other iterable (typically a generator) streams into a StrBuf:
+     * no temporary list of n pointers to grow, zero and scan.  CPython
+     * materialises the whole sequence before type-checking the items, so
+     * after a non-str item we still drain the iterator (its errors win)
+     * and only then report the first bad item. */
+    Value it = mn_iter(iterable);
+    if (!it)
         return MN_ERR;
-    return join_items(sep, AS(ListObject, lst)->items, AS(ListObject, lst)->len);
+    StrObject *sp = AS(StrObject, sep);
+    StrBuf b;
+    sb_init(&b);
+    Value first = 0, bad = 0;
+    int64_t n = 0, bad_at = -1;
+    for (Value x; (x = mn_next(it)); n++) {
+        if (bad)
+            continue;
+        if (!mn_is_str(x)) {
+            bad = x;
+            bad_at = n;
+            continue;
+        }
+        if (n == 0)
+            first = x;
+        else if (sp->len)
+            sb_add(&b, sp->data, (size_t)sp->len);
+        sb_add(&b, AS(StrObject, x)->data, (size_t)AS(StrObject, x)->len);
+    }
+    if (mn_exc_occurred())
+        return MN_ERR;
+    if (bad)
+        return mn_raise(&TypeErrorType, "sequence item %lld: expected str instance, %s found",
+                        (long long)bad_at, mn_type_name(bad));
+    if (n == 1 && MN_IS_EXACT(first, StrType))
+        return first;
+    return sb_finish(&b);
 }
 
 static Value str_join(Value *args, int nargs, Value kwargs)

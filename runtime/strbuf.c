@@ -24,14 +24,14 @@ void sb_init(StrBuf *b)
 
 static void sb_grow(StrBuf *b, size_t need)
 {
-    size_t cap = b->cap ? b->cap : 56;
+    size_t cap = b->cap ? b->cap : 30;
     while (cap < need)
         cap = cap + (cap >> 1) + 16;
     char *base;
     if (b->buf)
         base = gc_realloc(b->buf - HDR, HDR + cap + 1);
     else
-        base = gc_alloc_atomic(HDR + cap + 1);
+        base = gc_alloc_atomic_uninit(HDR + cap + 1);   /* sb_finish fills the header */
     b->buf = base + HDR;
     b->cap = cap;
 }

@@ -286,8 +286,9 @@ static Value tuple_binop(BinOp op, Value a, Value b)
         if (!mn_is_tuple(a))
             return mn_NotImplemented;
         if (!mn_is_tuple(b)) {
-            if (mn_is_obj(b) && (mn_obj(b)->type->flags & TF_HEAPTYPE))
-                return mn_NotImplemented;
+            Value r;        /* (1,) + Q(): Q.__radd__ answers first */
+            if (mn_seq_binop_reflect(op, a, b, tuple_binop, &r))
+                return r;
             return mn_raise(&TypeErrorType, "can only concatenate tuple (not \"%s\") to tuple",
                             mn_type_name(b));
         }
@@ -305,8 +306,15 @@ static Value tuple_binop(BinOp op, Value a, Value b)
         Value seq = mn_is_tuple(a) ? a : b, other = mn_is_tuple(a) ? b : a;
         int64_t n;
         int k = mn_seq_repeat_count(other, &n);
-        if (k <= 0)
-            return k < 0 ? MN_ERR : mn_NotImplemented;
+        if (k < 0)
+            return MN_ERR;
+        if (k == 0) {
+            Value r;        /* (1,) * Q(): Q.__rmul__ answers first */
+            if (seq == a && mn_seq_binop_reflect(op, a, b, tuple_binop, &r))
+                return r;
+            return mn_raise(&TypeErrorType, "can't multiply sequence by non-int of type '%s'",
+                            mn_type_name(other));
+        }
         return tuple_repeat(seq, n);
     }
     return mn_NotImplemented;

@@ -659,13 +659,8 @@ static int slot_setitem(Value self, Value key, Value v)
     Value name = v ? MN_ID(__setitem__) : MN_ID(__delitem__);
     Value f = special(self, name);
     WrapperDescrObject *w;
-    if (!f) {
-        if (v)
-            return mn_raise_int(&TypeErrorType, "'%s' object does not support item assignment",
-                                mn_type_name(self));
-        return mn_raise_int(&TypeErrorType, "'%s' object doesn't support item deletion",
-                            mn_type_name(self));
-    }
+    if (!f)     /* the class defines only the other one: CPython 3.11 says */
+        return mn_raise_int(&AttributeErrorType, "%s", mn_cstr(name));
     if ((w = as_wrapper(f, v ? WK_SETITEM : WK_DELITEM)))
         return w->owner->setitem(self, key, v);
     Value args[2] = {key, v};

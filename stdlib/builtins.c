@@ -338,35 +338,7 @@ static Value b_ascii(Value *args, int nargs, Value kwargs)
 {
     if (exactly_one("ascii", nargs, kwargs) < 0)
         return MN_ERR;
-    Value r = mn_repr(args[0]);
-    if (!r)
-        return MN_ERR;
-    if (AS(StrObject, r)->nchars == mn_str_len(r))
-        return r;
-    StrBuf b;
-    sb_init(&b);
-    const unsigned char *p = (const unsigned char *)mn_cstr(r);
-    size_t n = (size_t)mn_str_len(r);
-    for (size_t i = 0; i < n;) {
-        unsigned c = p[i];
-        if (c < 0x80) {
-            sb_addc(&b, (char)c);
-            i++;
-            continue;
-        }
-        size_t sz = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
-        uint32_t cp = c & (sz == 2 ? 0x1F : sz == 3 ? 0x0F : 0x07);
-        for (size_t k = 1; k < sz && i + k < n; k++)
-            cp = (cp << 6) | (p[i + k] & 0x3F);
-        i += sz;
-        if (cp <= 0xFF)
-            sb_addf(&b, "\\x%02x", cp);
-        else if (cp <= 0xFFFF)
-            sb_addf(&b, "\\u%04x", cp);
-        else
-            sb_addf(&b, "\\U%08x", cp);
-    }
-    return sb_finish(&b);
+    return mn_ascii(args[0]);
 }
 
 static Value b_abs(Value *args, int nargs, Value kwargs)
@@ -510,7 +482,12 @@ static Value b_divmod(Value *args, int nargs, Value kwargs)
     if (nargs != 2)
         return mn_raise(&TypeErrorType, "divmod expected 2 arguments, got %d", nargs);
     Value a = args[0], b = args[1];
-    Value r = mn_num_divmod(a, b);
+    /* The numeric helper treats int/float subclasses as plain numbers, so
+     * a user class (maybe overriding __divmod__/__rdivmod__) goes the slow
+     * way; int's and float's own dunders answer if it does not override. */
+    bool user = (mn_is_obj(a) && (mn_obj(a)->type->flags & TF_HEAPTYPE)) ||
+                (mn_is_obj(b) && (mn_obj(b)->type->flags & TF_HEAPTYPE));
+    Value r = user ? mn_NotImplemented : mn_num_divmod(a, b);
     if (r != mn_NotImplemented)
         return r;
     Value name = mn_intern("__divmod__"), rname = mn_intern("__rdivmod__");
@@ -879,7 +856,23 @@ static Value b_next(Value *args, int nargs, Value kwargs)
         return mn_raise(&TypeErrorType, nargs < 1 ? "next expected at least 1 argument, got %d"
                                                   : "next expected at most 2 arguments, got %d",
                         nargs);
-    Value r = mn_next(args[0]);
+    Value it = args[0], r;
+    if (mn_is_obj(it) && (mn_obj(it)->type->flags & TF_HEAPTYPE)) {
+        /* Call a user __next__ directly: the `next` slot would turn its
+         * StopIteration into bare exhaustion, and next() must re-raise
+         * that very exception (StopIteration("done").value). */
+        r = mn_call_special(it, MN_ID(__next__), NULL, 0);
+        if (r)
+            return r;
+        if (mn_exc_occurred()) {
+            if (nargs < 2 || !mn_exc_matches(&StopIterationType))
+                return MN_ERR;
+            mn_exc_clear();
+            return args[1];
+        }
+        /* no __next__: mn_next raises "'X' object is not an iterator" */
+    }
+    r = mn_next(it);
     if (r)
         return r;
     if (mn_exc_occurred())

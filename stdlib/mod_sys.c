@@ -161,7 +161,37 @@ static Value sys_getdefaultencoding(Value *args, int nargs, Value kwargs)
     return mn_str("utf-8");
 }
 
+static Value sys_get_int_max_str_digits(Value *args, int nargs, Value kwargs)
+{
+    if (mn_argcheck("sys.get_int_max_str_digits", nargs, kwargs, 0, 0) < 0)
+        return MN_ERR;
+    return mn_int(__atomic_load_n(&mn_int_max_str_digits, __ATOMIC_RELAXED));
+}
+
+/* The int<->str digit limit is process-wide, as in CPython (where it is
+ * per interpreter); int.c reads it on every long conversion. */
+static Value sys_set_int_max_str_digits(Value *args, int nargs, Value kwargs)
+{
+    Value a[1];
+    int64_t n;
+    if (mn_argparse("set_int_max_str_digits", args, nargs, kwargs, "maxdigits", a) < 0)
+        return MN_ERR;
+    if (mn_isinstance_t(a[0], &FloatType))
+        return mn_raise(&TypeErrorType, "'float' object cannot be interpreted as an integer");
+    if (mn_as_index(a[0], &n) < 0)
+        return MN_ERR;
+    if (n > INT_MAX || n < INT_MIN)
+        return mn_raise(&OverflowErrorType, "Python int too large to convert to C int");
+    if (n != 0 && n < 640)
+        return mn_raise(&ValueErrorType, "maxdigits must be 0 or larger than 640");
+    __atomic_store_n(&mn_int_max_str_digits, (int)n, __ATOMIC_RELAXED);
+    return mn_None;
+}
+
 static const MethodDef sys_methods[] = {
+    {"get_int_max_str_digits", sys_get_int_max_str_digits, 0,
+     "get_int_max_str_digits(): the int<->str conversion digit limit (0: none)."},
+    {"set_int_max_str_digits", sys_set_int_max_str_digits, 0, NULL},
     {"exit", sys_exit, 0, "exit([status]): raise SystemExit(status)."},
     {"getrecursionlimit", sys_getrecursionlimit, 0, NULL},
     {"setrecursionlimit", sys_setrecursionlimit, 0, NULL},

@@ -71,6 +71,12 @@ typedef struct AttrCache {
     AttrCacheEntry *entry;      /* atomic; NULL = empty */
     Value name;                 /* interned attribute name */
     uint32_t fills;
+    /* Entry position of `name` in the last instance dict seen here (see
+     * mn_dict_get_str_hint); instances of one class usually insert their
+     * attributes in the same order, so one compare finds them.  Racy by
+     * design (relaxed atomics), zero-initialised: a stale or wrong hint
+     * only costs a normal lookup. */
+    int32_t hint;
 } AttrCache;
 #define MN_CACHE_MAX_FILLS 32
 

@@ -890,12 +890,12 @@ static void cache_fill(AttrCache *c, Type *t, int purpose)
 
 /* A LOAD_ATTR-style read through a cache hit; 0 (no exception) when the
  * instance dict misses under AC_DICT and the slow path must decide. */
-static inline Value cached_load(AttrCacheEntry *e, Value obj, Type *t, Value name)
+static inline Value cached_load(AttrCacheEntry *e, Value obj, Type *t, AttrCache *c)
 {
     if (e->kind == AC_DATA_DESCR)
         return mn_typeof(e->value)->descr_get(e->value, obj, t);
     Value d = inst_dict(obj, t);
-    Value v = d ? mn_dict_get_str(d, name) : 0;
+    Value v = d ? mn_dict_get_str_hint(d, c->name, &c->hint) : 0;
     if (v)
         return v;
     switch (e->kind) {
@@ -1268,7 +1268,8 @@ count_instr:
         DISPATCH();
     }
     TARGET(STORE_GLOBAL) {
-        mn_dict_set_str(f->globals, names[oparg], POP());
+        /* shares LOAD_GLOBAL's globals-dict hint for this name */
+        mn_dict_set_str_hint(f->globals, names[oparg], POP(), f->code->global_hints + 2 * oparg);
         DISPATCH();
     }
     TARGET(DELETE_GLOBAL) {
@@ -1336,7 +1337,7 @@ count_instr:
             Type *t = mn_obj(obj)->type;
             e = cache_hit(c, t);
             if (e) {
-                Value v = cached_load(e, obj, t, c->name);
+                Value v = cached_load(e, obj, t, c);
                 if (v) {
                     TOP() = v;
                     DISPATCH();
@@ -1372,7 +1373,7 @@ count_instr:
                                 ? nd : expected;
                     }
                     if (MN_IS_EXACT(d, DictType)) {
-                        mn_dict_set_str(d, c->name, v);
+                        mn_dict_set_str_hint(d, c->name, v, &c->hint);
                         DISPATCH();
                     }
                 } else {
@@ -1414,7 +1415,7 @@ count_instr:
                     }
                     DISPATCH();
                 }
-                Value v = cached_load(e, obj, t, c->name);
+                Value v = cached_load(e, obj, t, c);
                 if (v) {
                     TOP() = v;
                     PUSH(0);

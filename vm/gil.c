@@ -26,7 +26,7 @@
  * GIL because it was asked to (interval, instruction count, priority
  * return), it does not merely unlock: under gil.mu it picks the next
  * thread in line, makes THAT thread the holder (gil.holder = it,
- * it->granted = true), signals its condition variable, and only then
+ * it->granted = true), wakes it (see "Spinning"), and only then
  * queues itself as an ordinary waiter.  So the dropper cannot win the GIL
  * back before the waiter has had its turn -- the waiter owns it from the
  * moment of the hand-over, even while it is still waking up.  This is
@@ -36,17 +36,17 @@
  * holder; it is what --gil-stats reports as switches.
  *
  * Voluntary releases are different.  A thread entering a blocking call
- * sets the GIL free (gil.holder = NULL) and wakes the first thread in
- * line, without handing it over: if the call returns before that thread
- * has woken up (a write() to a pipe with room, a lock that was free after
- * all), the caller takes the GIL straight back instead of paying two
- * context switches.  That "barging" is limited by the rules below so it
- * can never starve the woken thread; and a release while a drop request is
- * pending (the holder's time was up) is turned into a real hand-over.
- * For the statistics, a hand-over that happens at a release counts as
- * "blocking" (or "exit"); the forced causes (instructions, interval,
- * priority) count only forced drops, each followed by exactly one
- * re-acquisition by the dropper.
+ * or a peer wait sets the GIL free (gil.holder = NULL) and wakes the
+ * first thread in line, without handing it over: if the call returns
+ * before that thread has woken up (a write() to a pipe with room, a lock
+ * that was free after all), the caller takes the GIL straight back
+ * instead of paying two context switches.  That "barging" is limited by
+ * the rules below so it can never starve the woken thread; and a release
+ * while a drop request is pending (the holder's time was up) is turned
+ * into a real hand-over.  For the statistics, a hand-over that happens at
+ * a release counts as "blocking" (or "exit"); the forced causes
+ * (instructions, interval, priority) count only forced drops, each
+ * followed by exactly one re-acquisition by the dropper.
  *
  * The interval timer.  Who measures the switch interval?  The holder
  * could read a clock at every check site, but that is ~20 ns at every
@@ -55,16 +55,16 @@
  * gil.timer, sleeps with pthread_cond_timedwait (CLOCK_MONOTONIC) until
  * gil.slice_start + interval; when it wakes and the same slice is still
  * running it requests a drop (GIL_CAUSE_INTERVAL).  Every other waiter
- * sleeps untimed, so N threads do not mean N timer wake-ups per interval.
+ * sleeps untimed (but for the head of the priority queue during a grace,
+ * below), so N threads do not mean N timer wake-ups per interval.
  * gil.slice_start is when the current holder's time began to count: the
  * moment it was running with the GIL if someone was already waiting (a
  * grantee restarts the clock once awake, so a slow wake-up does not eat
  * its turn), else the moment the first waiter arrived (a thread that ran
  * alone for a minute is not "over its time" the instant a second thread
- * shows up).  A thread that
- * takes the GIL straight back after its own blocking call continues its
- * slice rather than starting a new one, so barging cannot reset the
- * clock.  When the slice start moves while the timer sleeps with a later
+ * shows up).  A thread that takes the GIL straight back after its own
+ * blocking call continues its slice rather than starting a new one, so
+ * barging cannot reset the clock.  When the slice start moves while the timer sleeps with a later
  * deadline (or none), the timer is signalled to recompute.  When the
  * timer gets the GIL, the role passes to the next thread in line.
  *
@@ -82,68 +82,112 @@
  * mode.  ts->instr_budget ("instructions left in this turn") is reset to
  * N whenever the thread acquires the GIL (N - 1 after an instruction
  * hand-over: the instruction whose tick failed runs first), and is
- * touched only by its own thread.  The interval timer keeps running alongside: whichever
- * trigger fires first wins.
+ * touched only by its own thread.  The interval timer keeps running
+ * alongside: whichever trigger fires first wins.
+ *
+ * Two kinds of waits.  Blocking calls come in two kinds (vm/gil.h), and
+ * they are treated differently when the thread wants the GIL back:
+ *
+ *   - a BLOCKING CALL (MN_BEGIN_BLOCKING: sleep, socket/pipe/file I/O,
+ *     poll, waitpid) ends because of the outside world.  The thread has
+ *     typically a little work to do and will block again: its return is
+ *     a PRIORITY RETURN (below).
+ *   - a PEER WAIT (MN_BEGIN_PEER_WAIT: locks, conditions, events,
+ *     semaphores, queue get/put, join) is ended by another mini thread,
+ *     which holds the GIL when it wakes us and usually has more to do --
+ *     a producer that just put an item will put the next one.  Preempting
+ *     it would switch the GIL once per item (the bounded-queue problem:
+ *     one switch, two wake-ups and a spin per item, 10x slower than
+ *     CPython).  So a peer-wait return is an ordinary waiter: it queues
+ *     at the tail of the normal queue and gets the GIL when the waker
+ *     blocks (a full queue, its own get) or its switch interval ends;
+ *     the waker meanwhile produces a whole batch.  It may take a free GIL
+ *     only when nobody is queued or it was itself the last holder.
  *
  * The convoy effect and the priority rule.  CPython's bpo-7946: an I/O
  * thread does a tiny bit of work per recv(); each time it returns from
  * the blocking call a CPU-bound thread holds the GIL, and the I/O thread
  * waits a whole interval (5 ms) before its timer forces a switch -- 1000
- * messages take 5 seconds.  mini's rule: a thread coming back from a
- * blocking call (mn_blocking_end) is a PRIORITY RETURN.  If the GIL is
- * held, it joins the priority queue and asks the holder to drop at its
- * next check (GIL_CAUSE_PRIORITY); the holder hands the GIL over within
- * microseconds.  The preempted holder's slice is PAUSED, not ended: it
- * goes to the HEAD of the normal queue with the time it had used
- * (paused_used) and its remaining instruction budget, and resumes exactly
- * where it left off as soon as the I/O thread blocks again.  So a
- * priority return steals time from the thread it preempts, never from
- * the others queued behind it, and it never reorders the normal queue.
+ * messages take 5 seconds.  mini's rule: a return from a blocking call
+ * (not a peer wait) may OVERTAKE, paid from the overtaking budget below.
+ * If the GIL is free it takes it even ahead of a woken waiter that has
+ * not run yet; if the GIL is held it joins the PRIORITY QUEUE, and the
+ * thread at the head of that queue asks the holder to drop
+ * (GIL_CAUSE_PRIORITY) -- at once if the holder is CPU-bound, after a
+ * GRACE if the holder is an I/O thread itself.  An I/O holder is one
+ * whose hold began with a priority-eligible return (GilLocal.io_hold); it
+ * gets PRIO_GRACE_NS (50 us) from the start of its hold to block again
+ * by itself, which it nearly always does within microseconds: two I/O
+ * threads ping-ponging a socket then pass the GIL back and forth at each
+ * blocking call without ever forcing a switch.  A CPU-bound holder
+ * honours the drop request at its next check and hands the GIL over
+ * within microseconds.  Its slice is PAUSED, not ended: it goes to the
+ * HEAD of the normal queue with the time it had used (paused_used) and
+ * its remaining instruction budget, and resumes exactly where it left
+ * off as soon as the I/O thread blocks again.  So a priority return
+ * steals time from the thread it preempts, never from the others queued
+ * behind it, and it never reorders the normal queue.  A thread preempted
+ * for an interval or instruction count loses io_hold: its next turn is
+ * an ordinary one.
  *
  * Why this cannot starve CPU-bound threads.  Jumping the queue is rationed
  * by one process-wide token bucket, the OVERTAKING BUDGET (gil.ot_tokens,
  * nanoseconds).  It refills at half the speed of the wall clock (rate
  * 1/2, OT_SHARE_SHIFT) up to a cap of one switch interval.  An
  * overtaking slice begins when a thread jumps the line -- a priority
- * return that preempts or goes ahead of a normal waiter, or a returning
- * thread grabbing a free GIL in front of a woken waiter -- and lasts until
- * the GIL next passes to another thread; every nanosecond the overtaker
- * holds the GIL during it (its own quick re-takes included) is charged.
- * Overtaking is allowed only while the bucket is positive; otherwise the
- * returning thread queues at the tail like anyone else (CPython's old
- * behaviour).  Hence, over any window of length T, threads that overtook
- * held the GIL for at most T/2 + one interval (plus one interval per
- * queued priority waiter admitted before the bucket ran dry, since the
- * timer bounds every slice), and the rest of the time is shared by the
- * normal queue in strict FIFO order, each turn bounded by the interval
- * timer.  A genuinely I/O-bound thread holds the GIL for microseconds per
- * return and never comes close to the budget; a thread that "blocks" for
- * nothing and then computes drains it and loses the privilege.  Two more
- * details keep the rule honest: a priority return does not preempt a
- * holder that is itself in an overtaking slice (it waits at the front of
- * the line instead, so I/O threads do not thrash each other), and a
- * thread preempted by priority resumes with only what remained of its
+ * return that leaves the priority queue while a normal waiter is queued,
+ * a returning thread grabbing a free GIL in front of a woken waiter, or
+ * the resumption of a slice that was overtaking when it was paused -- and
+ * lasts until the GIL next passes to another thread; every nanosecond the
+ * overtaker holds the GIL during it (its own quick re-takes included) is
+ * charged.  A return may overtake only while the bucket is positive;
+ * otherwise it queues at the tail of the normal queue like anyone else
+ * (CPython's behaviour) and gets no priority.  Hence, over any window of
+ * length T, threads that overtook held the GIL for at most T/2 + one
+ * interval (plus one interval per priority waiter admitted before the
+ * bucket ran dry, since the timer bounds every slice, paused or not), and
+ * the rest of the time is shared by the normal queue in strict FIFO
+ * order, each turn bounded by the interval timer.  A genuinely I/O-bound
+ * thread holds the GIL for microseconds per return and never comes close
+ * to the budget; a thread that "blocks" for nothing and then computes
+ * drains it and loses the privilege.  The grace cannot be abused either:
+ * it only delays the drop request by at most PRIO_GRACE_NS per hold, and
+ * a thread preempted by priority resumes with only what remained of its
  * slice, so preemption cannot be used to lengthen anyone's turn.
  *
  * Spinning.  Sleeping on a condition variable costs a futex wake-up
  * (microseconds; on a loaded machine, milliseconds) every time the GIL
- * comes back.  So the thread next in line spins briefly (SPIN_NS, at
- * most SPIN_MAX times per wait, multi-core only, gil.mu released,
- * watching gil.epoch) instead of sleeping when the GIL is about to come
- * its way: it was paused by a priority return, or the holder is an
- * overtaker (an I/O thread, about to block again), or it is itself a
- * priority return whose drop request the holder will honour at its next
- * check.  A waiter behind a CPU-bound holder never spins.  Spinning is
- * only a hint: every hand-over still signals the condition variable and
- * the spinner re-checks everything under gil.mu.
+ * comes back.  But a spinning waiter burns a CPU that the holder -- or an
+ * I/O thread the kernel just woke -- may need, and on a busy 2-core
+ * machine that can make every hand-over 100x slower.  So only the head
+ * of the priority queue ever spins, only when the GIL is about to come
+ * its way, at most once per reason per wait, and only on a multi-core
+ * machine: during an I/O holder's grace (until the grace ends; the holder
+ * is about to block), and right after asking a CPU-bound holder to drop
+ * (at most SPIN_DROP_NS; it honours the request at its next check).  A
+ * paused thread, a normal waiter and the timer never spin.  The spin
+ * loop watches gil.epoch (bumped whenever the holder changes or the GIL
+ * is set free) and calls sched_yield() every few iterations, so a holder
+ * that shares our CPU, or another process, runs instead of being starved
+ * by the spinner.  Spinning is only a hint: the spinner re-checks
+ * everything under gil.mu afterwards.  A waker does not signal a
+ * spinner's condition variable (GilLocal.spinning): the spinner re-checks
+ * under gil.mu before it sleeps, so no wake-up is lost and the waker
+ * saves a futex call.
  *
  * Queues.  Waiters are in one of two FIFO lists: the priority queue
- * (returners that got priority) and the normal queue (new threads,
- * dropped holders, returners without budget).  "Next in line" is the
- * priority head, else the normal head.  A thread woken on a free GIL
- * takes it only if it is next in line; anyone else who finds the GIL
- * free with threads queued must either be the previous holder coming
- * back (continuing its slice) or pay from the overtaking budget.
+ * (returns from blocking calls with budget) and the normal queue (new
+ * threads, dropped holders, peer-wait returns, returns without budget).
+ * "Next in line" is the priority head, else the normal head.  A thread
+ * woken on a free GIL takes it only if it is next in line; anyone else
+ * who finds the GIL free with threads queued must either be the previous
+ * holder coming back (continuing its slice) or return from a blocking
+ * call and pay from the overtaking budget.
+ *
+ * MINI_NO_GIL_CHECKS (a benchmark baseline, vm/gil.h): the eval loop
+ * ignores EB_GIL_DROP and EB_INSTR_COUNT, so EB_CHECKED is 0 here and the
+ * GIL never sets them, never times a slice and never queues a priority
+ * return: threads change hands only at blocking calls and exit.
  *
  * GIL off (--gil=off).  A second implementation of the same ops table
  * (gil_off_ops): attach/detach/blocking calls only record the thread's
@@ -163,6 +207,7 @@
  * buffer, under gil.mu, and is formatted at exit by vm/gil_stats.c.
  * ===================================================================== */
 #include <limits.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -275,7 +320,8 @@ static struct Gil {
     GilLocal *ot_owner;         /* holder whose slice began by overtaking, so
                                    its hold time is being charged */
 
-    uint64_t interval_ns;       /* switch interval */
+    uint64_t interval_ns;       /* switch interval, >= 1 us */
+    double interval_s;          /* ...as sys.getswitchinterval() reports it */
     long switch_instr;          /* --switch-instructions, 0 = off */
 
     GilLocal *final_owner;      /* after gil_at_exit: the only thread that
@@ -299,6 +345,7 @@ static struct Gil {
 } gil = {
     .mu = PTHREAD_MUTEX_INITIALIZER,
     .interval_ns = 15000000,
+    .interval_s = 0.015,
 };
 
 extern const GilOps gil_on_ops, gil_off_ops;
@@ -736,8 +783,11 @@ static void spin_for_change(GilLocal *gl, uint64_t until)
     for (unsigned i = 1;; i++) {
         if (atomic_load_explicit(&gil.epoch, memory_order_relaxed) != e)
             break;
-        if ((i & 31) == 0 && now_ns() >= until)
-            break;
+        if ((i & 7) == 0) {
+            if (now_ns() >= until)
+                break;
+            sched_yield();
+        }
         cpu_relax();
     }
     lock();
@@ -1095,11 +1145,26 @@ const GilOps gil_off_ops = {
 /* Public entry points                                                 */
 /* ------------------------------------------------------------------ */
 
+/* Like CPython, the interval is kept in whole microseconds (truncated),
+ * so sys.getswitchinterval() reads back exactly what CPython's does --
+ * 0.1 reads 0.09999999999999999, anything below 1 us reads 0.0.  The GIL
+ * itself never times a slice shorter than 1 us (nor, to stay clear of
+ * overflow, longer than ~11.6 days). */
+static double interval_truncate(double seconds)
+{
+    double us = seconds * 1e6;
+    if (!(us >= 0.0))
+        us = 0.0;               /* also catches NaN */
+    if (us > 1e18)
+        us = 1e18;
+    return 1.0e-6 * (double)(unsigned long long)us;
+}
+
 static uint64_t interval_to_ns(double seconds)
 {
     double ns = seconds * 1e9;
     if (!(ns >= 1000.0))
-        ns = 1000.0;            /* also catches NaN */
+        ns = 1000.0;
     if (ns > 1e15)
         ns = 1e15;
     return (uint64_t)ns;
@@ -1121,7 +1186,10 @@ void gil_init(Interp *interp)
     gil.slice_start = 0;
     gil.drop_cause = 0;
     gil.io_hold_start = 0;
-    gil.interval_ns = interval_to_ns(interp->switch_interval > 0 ? interp->switch_interval : 0.015);
+    interp->switch_interval =
+        interval_truncate(interp->switch_interval > 0 ? interp->switch_interval : 0.015);
+    gil.interval_s = interp->switch_interval;
+    gil.interval_ns = interval_to_ns(gil.interval_s);
     gil.switch_instr = interp->switch_instructions > 0 ? interp->switch_instructions : 0;
     gil.ot_tokens = (int64_t)gil.interval_ns;
     gil.multicore = sysconf(_SC_NPROCESSORS_ONLN) > 1;
@@ -1159,9 +1227,10 @@ bool gil_is_enabled(void)
 void gil_set_switch_interval(double seconds)
 {
     lock();
-    gil.interval_ns = interval_to_ns(seconds);
+    gil.interval_s = interval_truncate(seconds);
+    gil.interval_ns = interval_to_ns(gil.interval_s);
     if (gil.interp)
-        gil.interp->switch_interval = (double)gil.interval_ns / 1e9;
+        gil.interp->switch_interval = gil.interval_s;
     if (gil.ot_tokens > (int64_t)gil.interval_ns)
         gil.ot_tokens = (int64_t)gil.interval_ns;
     if (gil.timer)
@@ -1172,7 +1241,7 @@ void gil_set_switch_interval(double seconds)
 double gil_get_switch_interval(void)
 {
     lock();
-    double s = (double)gil.interval_ns / 1e9;
+    double s = gil.interval_s;
     unlock();
     return s;
 }

@@ -78,8 +78,12 @@ void gil_after_fork_child(ThreadState *ts);
 /* ------------------------------------------------------------------ */
 
 /* Call with the GIL held.  `seconds` > 0 (the caller validates and raises
- * ValueError like CPython); values below 1 us are raised to 1 us.
- * Also updates interp->switch_interval / switch_instructions. */
+ * ValueError like CPython).  As in CPython the interval is kept in whole
+ * microseconds, truncated: gil_get_switch_interval() and
+ * interp->switch_interval (which gil_init() normalises the same way) read
+ * back 0.09999999999999999 after 0.1 and 0.0 below 1 us; the GIL itself
+ * never times a slice shorter than 1 us.  Also updates
+ * interp->switch_interval / switch_instructions. */
 void gil_set_switch_interval(double seconds);
 double gil_get_switch_interval(void);
 void gil_set_switch_instructions(long n);     /* 0 = off */

@@ -62,7 +62,8 @@ struct Scope {
     ScopeKind kind;
     const Node *node;
     Value name;
-    Value private_name;        /* enclosing class name for mangling, or 0 */
+    Value private_name;        /* class name for mangling (the scope's own for a
+                                * class body, else the nearest enclosing), or 0 */
     Scope *parent;
     Scope **children;
     int nchildren, capchildren;
@@ -90,6 +91,8 @@ struct SymTable {
     ParseError *err;
     bool failed;
     Scope *cur;
+    int nfuture_ok;            /* leading `from __future__` imports */
+    int nfuture_seen;          /* future imports visited so far */
 };
 
 /* ------------------------------------------------------------------ */
@@ -296,9 +299,12 @@ static Scope *scope_new(SymTable *st, ScopeKind kind, const Node *node, Value na
     s->node = node;
     s->name = name;
     s->parent = st->cur;
+    /* A class body mangles with its own name (`def __f` in class C stores
+     * _C__f; the class's own name was mangled by the enclosing scope);
+     * every other scope inherits its parent's. */
+    s->private_name = kind == SCOPE_CLASS ? name : st->cur ? st->cur->private_name : 0;
     if (st->cur) {
         Scope *p = st->cur;
-        s->private_name = p->kind == SCOPE_CLASS ? p->name : p->private_name;
         if (p->nchildren == p->capchildren) {
             p->capchildren = p->capchildren ? p->capchildren * 2 : 4;
             Scope **n = gc_alloc(p->capchildren * sizeof(Scope *));
@@ -585,6 +591,12 @@ static void declare(SymTable *st, Node *s, bool global)
     }
 }
 
+static bool is_future_import(const Node *s)
+{
+    return s->kind == S_IMPORTFROM && s->u.import.level == 0 && s->u.import.module &&
+           !strcmp(s->u.import.module, "__future__");
+}
+
 static void visit_stmt(SymTable *st, Node *s)
 {
     if (!s || st->failed)
@@ -684,6 +696,13 @@ static void visit_stmt(SymTable *st, Node *s)
         }
         break;
     case S_IMPORTFROM:
+        /* Only the leading ones (counted by mn_symtable_build) may be
+         * future statements; they are visited first, in order. */
+        if (is_future_import(s) && ++st->nfuture_seen > st->nfuture_ok) {
+            st_error(st, s->line, s->col,
+                     "from __future__ imports must occur at the beginning of the file%s", "");
+            return;
+        }
         for (int i = 0; i < s->u.import.naliases; i++) {
             Alias *a = &s->u.import.aliases[i];
             if (!strcmp(a->name, "*")) {
@@ -876,11 +895,50 @@ static bool analyze_block(SymTable *st, Scope *s, NameSet *bound, bool have_boun
 
 /* ------------------------------------------------------------------ */
 
+/*
+ * `from __future__ import X` is a compiler directive in CPython, allowed
+ * only before any other statement (a docstring aside).  mini has every
+ * feature on, so the import itself just binds stdlib/__future__.mini's
+ * objects; here we only reject what CPython rejects at compile time.
+ * Returns how many leading statements are future imports (-1: error).
+ */
+static int check_future(SymTable *st, NodeList *body)
+{
+    static const char *const features[] = {
+        "nested_scopes", "generators", "division", "absolute_import", "with_statement",
+        "print_function", "unicode_literals", "generator_stop", "annotations",
+    };
+    int i = 0, n = 0;
+    if (body->n && body->items[0]->kind == S_EXPR &&
+        body->items[0]->u.expr.value->kind == E_STR)
+        i = 1;
+    for (; i < body->n && is_future_import(body->items[i]); i++, n++) {
+        const Node *s = body->items[i];
+        for (int k = 0; k < s->u.import.naliases; k++) {
+            const char *name = s->u.import.aliases[k].name;
+            size_t f = 0;
+            while (f < sizeof features / sizeof *features && strcmp(name, features[f]))
+                f++;
+            if (f == sizeof features / sizeof *features) {
+                if (!strcmp(name, "braces"))
+                    st_error(st, s->line, s->col, "not a chance%s", "");
+                else
+                    st_error(st, s->line, s->col, "future feature %s is not defined", name);
+                return -1;
+            }
+        }
+    }
+    return n;
+}
+
 SymTable *mn_symtable_build(Node *module, ParseError *err)
 {
     SymTable *st = gc_alloc(sizeof *st);
     st->err = err;
     st->cur = NULL;
+    st->nfuture_ok = check_future(st, &module->u.block.body);
+    if (st->failed)
+        return NULL;
     st->top = scope_new(st, SCOPE_MODULE, module, mn_intern("<module>"));
     st->cur = st->top;
     visit_stmts(st, &module->u.block.body);

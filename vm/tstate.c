@@ -12,6 +12,7 @@
  * The thread list is guarded by mn_interp.lock.
  */
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -127,4 +128,8 @@ void mn_tstate_delete(ThreadState *ts)
     ts->frame = NULL;
     ts->exc = ts->handled = ts->async_exc = 0;
     ts->name = ts->thread_obj = 0;
+    /* The repr guard set is malloc'd (runtime/list.c), not collected. */
+    free(ts->repr_active);
+    ts->repr_active = NULL;
+    ts->repr_depth = ts->repr_cap = 0;
 }

@@ -438,6 +438,199 @@ Test(gil, priority_return_beats_interval, .timeout = 60)
     cr_assert_eq(pr_hog_st.handovers[GIL_CAUSE_INTERVAL], 0);
 }
 
+static int cmp_u64_early(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* ================================================================== */
+/* Peer waits and the grace of I/O holders                             */
+/* ================================================================== */
+
+/* A thread woken by another mini thread (peer wait) must not preempt the
+ * CPU-bound holder: it waits for the interval, so a producer hands over
+ * a batch rather than one item per switch. */
+static atomic_int pw_stop, pw_attached;
+static GilThreadStats pw_waiter_st, pw_hog_st;
+static uint64_t pw_waits[8];
+
+static void *pw_waiter(void *arg)
+{
+    (void)arg;
+    ThreadState *ts = fake_ts();
+    gil_thread_attach(ts);
+    atomic_store(&pw_attached, 1);
+    for (int i = 0; i < 8; i++) {
+        MN_BEGIN_PEER_WAIT(ts);
+        usleep(2000);                   /* "woken by a notify" after 2 ms */
+        uint64_t back = mono_ns();
+        MN_END_PEER_WAIT(ts);
+        pw_waits[i] = mono_ns() - back;
+    }
+    gil_thread_stats(ts, &pw_waiter_st);
+    atomic_store(&pw_stop, 1);
+    gil_thread_detach(ts);
+    return NULL;
+}
+
+static void *pw_hog(void *arg)
+{
+    (void)arg;
+    ThreadState *ts = fake_ts();
+    gil_thread_attach(ts);
+    FakeLoop l;
+    fake_loop_enter(&l, ts);
+    while (!atomic_load(&pw_stop)) {
+        fake_loop_check(&l);
+        spin_ns(2000);
+    }
+    gil_thread_stats(ts, &pw_hog_st);
+    gil_thread_detach(ts);
+    return NULL;
+}
+
+Test(gil, peer_wait_return_does_not_preempt, .timeout = 60)
+{
+    const double interval = 0.020;
+    gil_setup(true, interval, 0, true, NULL);
+    pthread_t w = start(pw_waiter, NULL);
+    while (!atomic_load(&pw_attached))
+        sched_yield();
+    pthread_t h = start(pw_hog, NULL);
+    pthread_join(w, NULL);
+    pthread_join(h, NULL);
+    cr_assert_eq(pw_waiter_st.priority_grants, 0);
+    cr_assert_eq(pw_hog_st.handovers[GIL_CAUSE_PRIORITY], 0,
+                 "a peer-wait return preempted the holder");
+    /* Most returns found the hog holding and waited for its interval. */
+    qsort(pw_waits, 8, sizeof pw_waits[0], cmp_u64_early);
+    cr_assert_gt(pw_waits[4], (uint64_t)(interval * 1e9 / 4), "median wait %llu ns",
+                 (unsigned long long)pw_waits[4]);
+    cr_assert_gt(pw_hog_st.handovers[GIL_CAUSE_INTERVAL], 0);
+}
+
+/* Two I/O threads ping-pong: each returns from its "recv" while the other
+ * still holds the GIL for a few microseconds before blocking again.  The
+ * returner must wait for that (the grace), not force a switch. */
+#define GR_ROUNDS 200
+static atomic_int gr_go[2], gr_arrived[2];
+static GilThreadStats gr_st[2];
+
+/* Hold for `ns` with a check every 200 ns (a running eval loop).  It
+ * yields the CPU too: on a busy machine both threads may share one CPU,
+ * and the peer must run to get into the GIL's queue at all. */
+static void gr_hold(FakeLoop *l, uint64_t ns)
+{
+    uint64_t end = mono_ns() + ns;
+    while (mono_ns() < end) {
+        fake_loop_check(l);
+        spin_ns(200);
+        sched_yield();
+    }
+}
+
+static void *gr_io(void *arg)
+{
+    int me = (int)(intptr_t)arg, peer = 1 - me;
+    ThreadState *ts = fake_ts();
+    gil_thread_attach(ts);
+    FakeLoop l;
+    fake_loop_enter(&l, ts);
+    for (int r = 1; r <= GR_ROUNDS; r++) {
+        MN_BEGIN_BLOCKING(ts);
+        for (unsigned n = 1; atomic_load(&gr_go[me]) < r; n++)     /* "recv" */
+            if (n % 256 == 0)
+                sched_yield();
+        atomic_store(&gr_arrived[me], r);
+        MN_END_BLOCKING(ts);
+        atomic_store(&gr_go[peer], me == 0 ? r : r + 1);           /* "send" */
+        /* Stay a little, until the peer's return is under way (or 200 us
+         * pass), then 20 us more -- well inside the 50 us grace. */
+        uint64_t until = mono_ns() + 200000;
+        int want = me == 0 ? r : r + 1;
+        while (atomic_load(&gr_arrived[peer]) < want && mono_ns() < until)
+            gr_hold(&l, 200);
+        gr_hold(&l, 20000);
+    }
+    gil_thread_stats(ts, &gr_st[me]);
+    gil_thread_detach(ts);
+    return NULL;
+}
+
+Test(gil, io_holder_gets_grace, .timeout = 60)
+{
+    gil_setup(true, 0.005, 0, true, NULL);
+    atomic_store(&gr_go[0], 1);
+    pthread_t a = start(gr_io, (void *)0), b = start(gr_io, (void *)1);
+    pthread_join(a, NULL);
+    pthread_join(b, NULL);
+    uint64_t prio = gr_st[0].handovers[GIL_CAUSE_PRIORITY]
+                  + gr_st[1].handovers[GIL_CAUSE_PRIORITY];
+    uint64_t waits = gr_st[0].waits + gr_st[1].waits;
+    /* Most returns find the other thread holding and wait; a forced
+     * switch is allowed only when the OS delayed the holder past the
+     * 50 us grace.  (Without the grace about 1 in 5 forces one here.) */
+    cr_assert_gt(waits, GR_ROUNDS / 4, "only %llu contended returns", (unsigned long long)waits);
+    cr_assert_lt(prio, waits / 8, "%llu of %llu contended returns forced a switch",
+                 (unsigned long long)prio, (unsigned long long)waits);
+}
+
+/* ...but an I/O thread that goes on computing is preempted soon after
+ * the grace, long before its interval ends. */
+static atomic_int gp_phase;
+static uint64_t gp_wait_ns;
+static GilThreadStats gp_st;
+
+static void *gp_cruncher(void *arg)
+{
+    (void)arg;
+    ThreadState *ts = fake_ts();
+    gil_thread_attach(ts);
+    MN_BEGIN_BLOCKING(ts);
+    atomic_store(&gp_phase, 1);
+    while (atomic_load(&gp_phase) != 2)
+        sched_yield();
+    MN_END_BLOCKING(ts);                /* an I/O hold begins... */
+    atomic_store(&gp_phase, 3);
+    FakeLoop l;
+    fake_loop_enter(&l, ts);
+    uint64_t end = mono_ns() + 300ull * 1000000;
+    while (mono_ns() < end && atomic_load(&gp_phase) != 4) {
+        fake_loop_check(&l);            /* ...and goes on and on */
+        spin_ns(2000);
+    }
+    gil_thread_stats(ts, &gp_st);
+    gil_thread_detach(ts);
+    return NULL;
+}
+
+Test(gil, io_holder_preempted_after_grace, .timeout = 60)
+{
+    gil_setup(true, 0.500, 0, true, NULL);
+    ThreadState *ts = fake_ts();
+    gil_thread_attach(ts);
+    pthread_t c = start(gp_cruncher, NULL);
+    MN_BEGIN_BLOCKING(ts);
+    while (atomic_load(&gp_phase) != 1)
+        sched_yield();
+    atomic_store(&gp_phase, 2);
+    while (atomic_load(&gp_phase) != 3)
+        sched_yield();
+    usleep(1000);                       /* our "recv" returns meanwhile */
+    uint64_t back = mono_ns();
+    MN_END_BLOCKING(ts);
+    gp_wait_ns = mono_ns() - back;
+    atomic_store(&gp_phase, 4);
+    MN_BEGIN_BLOCKING(ts);
+    pthread_join(c, NULL);
+    MN_END_BLOCKING(ts);
+    cr_assert_lt(gp_wait_ns, 100ull * 1000000, "waited %llu ns: not preempted",
+                 (unsigned long long)gp_wait_ns);
+    cr_assert_eq(gp_st.handovers[GIL_CAUSE_PRIORITY], 1);
+    gil_thread_detach(ts);
+}
+
 /* ================================================================== */
 /* No starvation                                                       */
 /* ================================================================== */
@@ -772,11 +965,14 @@ Test(gil, trace_json_is_well_formed, .timeout = 60)
     gil_set_thread_name(a.ts, "io-ish");
     pthread_t ta = start(hog_main, &a), tb = start(hog_main, &b);
     MN_BEGIN_BLOCKING(main_ts);
-    usleep(100 * 1000);
+    usleep(50 * 1000);
+    MN_END_BLOCKING(main_ts);
+    MN_BEGIN_PEER_WAIT(main_ts);
+    usleep(50 * 1000);
     atomic_store(&stop, 1);
     pthread_join(ta, NULL);
     pthread_join(tb, NULL);
-    MN_END_BLOCKING(main_ts);
+    MN_END_PEER_WAIT(main_ts);
 
     gil_at_exit(main_ts);               /* writes the trace (still holding) */
     char *json = slurp(path);
@@ -788,6 +984,7 @@ Test(gil, trace_json_is_well_formed, .timeout = 60)
     cr_assert_gt(count_substr(json, "\"name\":\"hold\""), 10);
     cr_assert_gt(count_substr(json, "\"name\":\"wait\""), 0);
     cr_assert_gt(count_substr(json, "\"name\":\"blocking call\""), 0);
+    cr_assert_eq(count_substr(json, "\"name\":\"peer wait\""), 1);
     cr_assert_eq(count_substr(json, "\"name\":\"thread_name\""), 3);
     cr_assert_not_null(strstr(json, "Main \\\"quoted\\\"\\u0009name"));
     cr_assert_not_null(strstr(json, "\"released\":\"still held\""));
