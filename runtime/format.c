@@ -1268,6 +1268,13 @@ Value mn_str_mod(Value fmtv, Value args)
             str = mn_ascii(v);
             break;
         case 'd': case 'i': case 'u': case 'o': case 'x': case 'X':
+            if (mn_is_int(v) && ch != 'o' && ch != 'x' && ch != 'X' && !flags &&
+                prec < 0 && width < 0) {
+                /* plain %d of a small int: digits straight into the output */
+                if (sb_add_value_str(&out, v) < 0)   /* cannot fail for ints */
+                    return MN_ERR;
+                continue;
+            }
             str = format_long_mod(v, ch == 'i' || ch == 'u' ? 'd' : ch, flags, prec);
             numeric = true;
             break;

@@ -65,3 +65,10 @@ foreach(ex ${MINI_EXAMPLES})
                    --mini $<TARGET_FILE:mini> --python ${MINI_PYTHON3} ${ex})
   set_tests_properties(example/${name} PROPERTIES LABELS "example;pycompat" TIMEOUT 90)
 endforeach()
+
+# --gil-trace writes valid Chrome trace-event JSON that agrees with
+# --gil-stats (tests/validate_trace.py runs mini on the workload itself).
+add_test(NAME gil/trace_json
+         COMMAND ${MINI_PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/tests/validate_trace.py
+                 --mini $<TARGET_FILE:mini> ${MINI_SCRIPT_ROOT}/gil/trace_workload.mini)
+set_tests_properties(gil/trace_json PROPERTIES LABELS "script;gil;mini-only" TIMEOUT 120)
