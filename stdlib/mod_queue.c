@@ -52,6 +52,7 @@
 #include "../vm/gil.h"
 #include "../vm/tstate.h"
 #include "mn_stdlib.h"
+#include "mn_thread.h"
 
 /* The main thread re-checks for Ctrl-C this often while blocked. */
 #define SIGNAL_SLICE_NS 20000000L
@@ -257,14 +258,17 @@ static int siftup(QueueObject *q, int64_t pos)
  * held again (the caller re-checks everything), or -1 with mu RELEASED
  * and KeyboardInterrupt (or whatever the eval breaker raised) set.
  *
- * An untimed wait here is what the deadlock detector would count as
- * "blocked forever"; that needs an API from the thread module (see the
- * file comment). */
+ * An untimed wait with a `what` is "blocked forever" for the deadlock
+ * detector (stdlib/mn_thread.h) until a waker calls mn_deadlock_wake on
+ * `cv`; heap_settle's transient waits pass what == NULL and never count. */
 static int q_wait(QueueObject *q, pthread_cond_t *cv, int *nwaiting,
-                  const struct timespec *deadline, ThreadState *ts)
+                  const struct timespec *deadline, ThreadState *ts, const char *what)
 {
     bool is_main = ts == mn_interp.main_thread;
+    bool forever = !deadline && what;
     (*nwaiting)++;
+    if (forever)
+        mn_deadlock_wait_begin(cv, what);
     MN_BEGIN_BLOCKING(ts);
     if (!is_main) {
         if (deadline)
@@ -286,6 +290,8 @@ static int q_wait(QueueObject *q, pthread_cond_t *cv, int *nwaiting,
     (*nwaiting)--;
     pthread_mutex_unlock(&q->mu);
     MN_END_BLOCKING(ts);
+    if (forever)
+        mn_deadlock_wait_end();
     if (is_main && mn_signal_pending() && mn_eval_breaker_slow(ts) < 0)
         return -1;
     pthread_mutex_lock(&q->mu);
@@ -306,7 +312,7 @@ static bool expired(const struct timespec *deadline)
 static int heap_settle(QueueObject *q, ThreadState *ts)
 {
     while (q->heap_busy)
-        if (q_wait(q, &q->heap_free, &q->heap_waiters, NULL, ts) < 0)
+        if (q_wait(q, &q->heap_free, &q->heap_waiters, NULL, ts, NULL) < 0)
             return -1;
     return 0;
 }
@@ -509,8 +515,10 @@ static void put_done_unlock(QueueObject *q)
         q->unfinished++;
     bool wake = q->getters > 0;
     pthread_mutex_unlock(&q->mu);
-    if (wake)
+    if (wake) {
+        mn_deadlock_wake(&q->not_empty, 1);
         pthread_cond_signal(&q->not_empty);
+    }
 }
 
 static Value do_put(QueueObject *q, Value item, bool block, Value timeout)
@@ -539,7 +547,7 @@ static Value do_put(QueueObject *q, Value item, bool block, Value timeout)
             pthread_mutex_unlock(&q->mu);
             return raise_class(FullType);
         }
-        if (q_wait(q, &q->not_full, &q->putters, dl, ts) < 0)
+        if (q_wait(q, &q->not_full, &q->putters, dl, ts, "queue put") < 0)
             return MN_ERR;
     }
     int r = insert_locked(q, item);
@@ -603,7 +611,7 @@ static Value do_get(QueueObject *q, bool block, Value timeout)
             pthread_mutex_unlock(&q->mu);
             return raise_class(EmptyType);
         }
-        if (q_wait(q, &q->not_empty, &q->getters, dl, ts) < 0)
+        if (q_wait(q, &q->not_empty, &q->getters, dl, ts, "queue get") < 0)
             return MN_ERR;
     }
     Value item;
@@ -645,8 +653,10 @@ static Value do_get(QueueObject *q, bool block, Value timeout)
     }
     bool wake = q->putters > 0;
     pthread_mutex_unlock(&q->mu);
-    if (wake)
+    if (wake) {
+        mn_deadlock_wake(&q->not_full, 1);
         pthread_cond_signal(&q->not_full);
+    }
     return item;
 }
 
@@ -691,8 +701,10 @@ static Value q_task_done(Value *args, int nargs, Value kwargs)
     }
     q->unfinished = unfinished;
     pthread_mutex_unlock(&q->mu);
-    if (wake)
+    if (wake) {
+        mn_deadlock_wake(&q->all_done, -1);
         pthread_cond_broadcast(&q->all_done);
+    }
     return mn_None;
 }
 
@@ -704,7 +716,7 @@ static Value q_join(Value *args, int nargs, Value kwargs)
     ThreadState *ts = mn_ts();
     pthread_mutex_lock(&q->mu);
     while (q->unfinished)
-        if (q_wait(q, &q->all_done, &q->joiners, NULL, ts) < 0)
+        if (q_wait(q, &q->all_done, &q->joiners, NULL, ts, "queue join") < 0)
             return MN_ERR;
     pthread_mutex_unlock(&q->mu);
     return mn_None;
@@ -770,8 +782,10 @@ static int set_maxsize(Value self, Value v)
     q->maxsize = n;
     bool wake = grew && q->putters > 0;
     pthread_mutex_unlock(&q->mu);
-    if (wake)
+    if (wake) {
+        mn_deadlock_wake(&q->not_full, -1);
         pthread_cond_broadcast(&q->not_full);
+    }
     return 0;
 }
 
