@@ -176,42 +176,52 @@ static inline void mn_blocking_end(ThreadState *ts)
 /* The eval loop contract                                              */
 /* ------------------------------------------------------------------ */
 
-/* The eval loop keeps one local, `uint32_t eb_mask`, that says which bits
- * of ts->eval_breaker send it to the slow path:
- *
- *   GIL_EB_MASK_NORMAL    every bit: the usual mode;
- *   GIL_EB_MASK_COUNTING  every bit but EB_INSTR_COUNT: counting mode,
- *                         entered while EB_INSTR_COUNT is set.
+/* Two dispatch modes.  NORMAL: the usual one.  COUNTING: entered while
+ * EB_INSTR_COUNT is set in ts->eval_breaker (--switch-instructions and a
+ * waiter), every instruction first ticks ts->instr_budget.
+ * gil_eb_mask(ts) tells which mode to be in (GIL_EB_MASK_NORMAL or
+ * GIL_EB_MASK_COUNTING).
  *
  * (1) At loop entry and after EVERY call to mn_eval_breaker_slow() or
- *     gil_instr_expired():       eb_mask = gil_eb_mask(ts);
+ *     gil_instr_expired(), pick the mode again.  With computed goto:
+ *         table = gil_eb_mask(ts) == GIL_EB_MASK_NORMAL
+ *                 ? dispatch_table : counting_table;
+ *     where every entry of counting_table jumps to one label doing (3)
+ *     then `goto *dispatch_table[op]`.  The normal path then pays nothing
+ *     for counting (the table pointer lives in a register either way).
  *
- * (2) At every check site (backward jumps, calls), unchanged cost (one
- *     load + test against a register):
+ * (2) At every check site (backward jumps, calls), one load and a test
+ *     against a CONSTANT:
  *         if (UNLIKELY(atomic_load_explicit(&ts->eval_breaker,
- *                          memory_order_relaxed) & eb_mask)) {
+ *                          memory_order_relaxed) & GIL_EB_MASK_NORMAL)) {
  *             <save ip / stack pointer into the frame>;
  *             if (mn_eval_breaker_slow(ts) < 0) goto error;
- *             eb_mask = gil_eb_mask(ts);
+ *             <(1)>;
  *         }
- *     mn_eval_breaker_slow() calls gil_handle_breaker(ts) when
- *     EB_GIL_DROP is set (first, before signals: it may block), and must
- *     simply return 0 when the only bit set is EB_INSTR_COUNT -- that
- *     visit exists only so the loop re-reads eb_mask and starts counting.
+ *     Do not keep the mask in a variable: in this register-hungry loop
+ *     one more live value makes gcc spill the dispatch table pointer and
+ *     reload it from the stack before nearly every indirect jump (46 such
+ *     reloads in eval_frame with an `eb_mask` local, 1 without; none in a
+ *     -DMINI_NO_GIL_CHECKS=ON build, where the mask is a constant).  In
+ *     counting mode EB_INSTR_COUNT stays set, so every check site visits
+ *     the slow path -- a price paid only while contended with
+ *     --switch-instructions.  mn_eval_breaker_slow() calls
+ *     gil_handle_breaker(ts) when EB_GIL_DROP is set (first, before
+ *     signals: it may block), and must simply return 0 when the only bit
+ *     set is EB_INSTR_COUNT: that visit exists so the loop picks the mode.
+ *     (A loop that does keep `eb_mask = gil_eb_mask(ts)` in a local and
+ *     tests `& eb_mask` is also correct: GIL_EB_MASK_COUNTING masks
+ *     EB_INSTR_COUNT out so counting mode does not visit the slow path.)
  *
  * (3) Only in counting mode, before EVERY instruction (so a hand-over can
  *     fall between any two instructions):
  *         if (GIL_INSTR_TICK(ts)) {           // --ts->instr_budget < 0
  *             <save ip / stack pointer>;
  *             if (gil_instr_expired(ts) < 0) goto error;
- *             eb_mask = gil_eb_mask(ts);
+ *             <(1)>;
  *         }
- *     With computed goto, keep the dispatch table in a local pointer:
- *     `dispatch = eb_mask == GIL_EB_MASK_NORMAL ? table : counting_table`
- *     where every entry of counting_table jumps to one label doing (3)
- *     then `goto *table[op]`.  The normal path then pays nothing (the
- *     table pointer lives in a register either way).  The switch build
- *     may test `eb_mask != GIL_EB_MASK_NORMAL` in DISPATCH instead.
+ *     The switch build may test `gil_eb_mask(ts) != GIL_EB_MASK_NORMAL`
+ *     (or a local copy of it) in DISPATCH instead.
  *
  * EB_INSTR_COUNT is set on the holder only while --switch-instructions is
  * on AND another thread waits, so a lone thread never counts.  Counting
