@@ -14,9 +14,9 @@
  * while this thread waits for the GIL or runs mini code, so a thread
  * holding the GIL may take it with a plain pthread_mutex_lock (the holder
  * of `mu` always lets go without needing anything).  Waiting therefore
- * goes: count ourselves as a waiter, release the GIL (MN_BEGIN_BLOCKING
+ * goes: count ourselves as a waiter, release the GIL (MN_BEGIN_PEER_WAIT
  * does not wait for anything), pthread_cond_(timed)wait, drop `mu`, THEN
- * wait for the GIL (MN_END_BLOCKING), then retake `mu` and look again.
+ * wait for the GIL (MN_END_PEER_WAIT), then retake `mu` and look again.
  * Wake-ups are only hints: every waiter re-checks its condition.
  *
  * Timeouts are absolute CLOCK_MONOTONIC deadlines computed before the
@@ -269,7 +269,7 @@ static int q_wait(QueueObject *q, pthread_cond_t *cv, int *nwaiting,
     (*nwaiting)++;
     if (forever)
         mn_deadlock_wait_begin(cv, what);
-    MN_BEGIN_BLOCKING(ts);
+    MN_BEGIN_PEER_WAIT(ts);
     if (!is_main) {
         if (deadline)
             pthread_cond_timedwait(cv, &q->mu, deadline);
@@ -289,7 +289,7 @@ static int q_wait(QueueObject *q, pthread_cond_t *cv, int *nwaiting,
     }
     (*nwaiting)--;
     pthread_mutex_unlock(&q->mu);
-    MN_END_BLOCKING(ts);
+    MN_END_PEER_WAIT(ts);
     if (forever)
         mn_deadlock_wait_end();
     if (is_main && mn_signal_pending() && mn_eval_breaker_slow(ts) < 0)

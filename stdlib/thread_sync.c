@@ -12,7 +12,7 @@
  *      be had, put the thread's record on the object's queue and, for a
  *      wait without timeout, count it as blocked forever -- and if that
  *      makes every live thread blocked forever, report the deadlock;
- *   2. release the GIL (MN_BEGIN_BLOCKING) and sleep on the record's
+ *   2. release the GIL (MN_BEGIN_PEER_WAIT) and sleep on the record's
  *      condition variable until a waker marks it `woken`, the absolute
  *      CLOCK_MONOTONIC deadline passes, or -- main thread only -- a SIGINT
  *      is pending (the main thread sleeps in slices of SIGNAL_SLICE_NS so
@@ -489,7 +489,7 @@ static WaitResult sync_block(MnThreadRec *me, MnWaitQ *q, const struct timespec 
     bool is_main = ts && ts == mn_interp.main_thread;
     WaitResult res;
     if (ts)
-        MN_BEGIN_BLOCKING(ts);
+        MN_BEGIN_PEER_WAIT(ts);
     for (;;) {
         if (me->woken) {
             res = WAIT_WOKEN;
@@ -537,7 +537,7 @@ static WaitResult sync_block(MnThreadRec *me, MnWaitQ *q, const struct timespec 
     }
     pthread_mutex_unlock(&mn_sync_mu);
     if (ts)
-        MN_END_BLOCKING(ts);
+        MN_END_PEER_WAIT(ts);
     return res;
 }
 

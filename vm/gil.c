@@ -115,20 +115,23 @@
  * thread at the head of that queue asks the holder to drop
  * (GIL_CAUSE_PRIORITY) -- at once if the holder is CPU-bound, after a
  * GRACE if the holder is an I/O thread itself.  An I/O holder is one
- * whose hold began with a priority-eligible return (GilLocal.io_hold); it
- * gets PRIO_GRACE_NS (50 us) from the start of its hold to block again
- * by itself, which it nearly always does within microseconds: two I/O
- * threads ping-ponging a socket then pass the GIL back and forth at each
- * blocking call without ever forcing a switch.  A CPU-bound holder
- * honours the drop request at its next check and hands the GIL over
- * within microseconds.  Its slice is PAUSED, not ended: it goes to the
- * HEAD of the normal queue with the time it had used (paused_used) and
- * its remaining instruction budget, and resumes exactly where it left
- * off as soon as the I/O thread blocks again.  So a priority return
- * steals time from the thread it preempts, never from the others queued
- * behind it, and it never reorders the normal queue.  A thread preempted
- * for an interval or instruction count loses io_hold: its next turn is
- * an ordinary one.
+ * whose hold began with a return from a blocking call, priority or not
+ * (GilLocal.io_hold).  It gets PRIO_GRACE_NS (50 us) from the start of
+ * its hold (gil.io_hold_start: the clock reading of the acquisition if
+ * one was taken, else the moment the first priority waiter looked) to
+ * block again by itself, which it nearly always does within
+ * microseconds: two I/O threads ping-ponging a socket pass the GIL back
+ * and forth at each blocking call without ever forcing a switch.  A
+ * CPU-bound holder (or an I/O holder past its grace) honours the drop
+ * request at its next check and hands the GIL over within microseconds.
+ * Its slice is PAUSED, not ended: it goes to the HEAD of the normal queue
+ * with the time it had used (paused_used), its remaining instruction
+ * budget and its io_hold, and resumes exactly where it left off as soon
+ * as the returning thread blocks again.  So a priority return steals time
+ * from the thread it preempts, never from the others queued behind it,
+ * and it never reorders the normal queue.  A thread preempted for an
+ * interval or instruction count loses io_hold: its next turn is an
+ * ordinary one.
  *
  * Why this cannot starve CPU-bound threads.  Jumping the queue is rationed
  * by one process-wide token bucket, the OVERTAKING BUDGET (gil.ot_tokens,
