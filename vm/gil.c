@@ -217,6 +217,7 @@
 #include <unistd.h>
 
 #include "gil.h"
+#include "../runtime/ftlock.h"
 
 /* Overtaking budget refill rate: 1 / (1 << OT_SHARE_SHIFT) of wall time. */
 #define OT_SHARE_SHIFT 1
@@ -1210,6 +1211,7 @@ void gil_init(Interp *interp)
     gil.all_head = gil.all_tail = NULL;
     gil.nregistered = 0;
     gil_ops = gil.enabled ? &gil_on_ops : &gil_off_ops;
+    mn_ft = !gil.enabled;
 }
 
 void gil_thread_attach(ThreadState *ts)
