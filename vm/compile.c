@@ -82,6 +82,15 @@ typedef struct {
 
 #define MAX_FBLOCKS 64
 
+/* A growable array of Values with an optional hash index for finding an
+ * equal entry again (constants by value, names by identity). */
+typedef struct {
+    Value *items;
+    int n, cap;
+    int *hash;          /* open addressing: index + 1; NULL = no index yet */
+    int hashcap;
+} ValTable;
+
 typedef struct Unit {
     struct Unit *parent;
     Scope *scope;
@@ -98,16 +107,9 @@ typedef struct Unit {
     FBlock fblocks[MAX_FBLOCKS];
     int nfblocks;
     /* constants and names */
-    Value *consts;
-    int nconsts, capconsts;
-    int *consthash;     /* open addressing: index + 1 */
-    int consthashcap;
-    Value *names;
-    int nnames, capnames;
-    int *namehash;
-    int namehashcap;
-    Value *cachenames;  /* attribute name of each inline cache slot */
-    int ncaches, capcaches;
+    ValTable consts;    /* co_consts, deduplicated by value */
+    ValTable names;     /* co_names, deduplicated by identity (interned) */
+    ValTable cachenames; /* attribute name of each inline cache slot */
     /* variables */
     Value *slot_names;
     uint8_t *slot_kinds;
@@ -296,90 +298,76 @@ static bool const_dedupable(Value v)
            t == &NoneType || t == &BoolType || t == &EllipsisType;
 }
 
-static void const_index_insert(Unit *u, Value v, int k)
+/* How a table finds an equal entry: `key` hashes, `same` compares, and
+ * `indexed` says whether a value takes part in deduplication at all. */
+typedef struct {
+    uint64_t (*key)(Value);
+    bool (*same)(Value, Value);
+    bool (*indexed)(Value);
+} ValTableKind;
+
+static void vt_index_insert(ValTable *t, const ValTableKind *kind, Value v, int k)
 {
-    uint32_t m = u->consthashcap - 1, i = (uint32_t)const_hash(v) & m;
-    while (u->consthash[i])
+    uint32_t m = t->hashcap - 1, i = (uint32_t)kind->key(v) & m;
+    while (t->hash[i])
         i = (i + 1) & m;
-    u->consthash[i] = k;
+    t->hash[i] = k;
 }
 
-static int add_const(Compiler *c, Value v)
+/* Append v (no dedup) and return its index. */
+static int vt_push(ValTable *t, Value v)
 {
-    Unit *u = c->u;
-    bool dd = const_dedupable(v);
-    if (dd && u->consthashcap) {
-        uint32_t m = u->consthashcap - 1, i = (uint32_t)const_hash(v) & m;
-        while (u->consthash[i]) {
-            int k = u->consthash[i] - 1;
-            if (const_same(u->consts[k], v))
+    if (t->n == t->cap) {
+        t->cap = t->cap ? t->cap * 2 : 16;
+        Value *n = gc_alloc(t->cap * sizeof(Value));
+        if (t->n)
+            memcpy(n, t->items, t->n * sizeof(Value));
+        t->items = n;
+    }
+    t->items[t->n] = v;
+    return t->n++;
+}
+
+/* The index of an entry equal to v, adding v if there is none. */
+static int vt_add(ValTable *t, const ValTableKind *kind, Value v)
+{
+    bool indexed = kind->indexed(v);
+    if (indexed && t->hashcap) {
+        uint32_t m = t->hashcap - 1, i = (uint32_t)kind->key(v) & m;
+        while (t->hash[i]) {
+            int k = t->hash[i] - 1;
+            if (kind->same(t->items[k], v))
                 return k;
             i = (i + 1) & m;
         }
     }
-    if (u->nconsts == u->capconsts) {
-        u->capconsts = u->capconsts ? u->capconsts * 2 : 16;
-        Value *n = gc_alloc(u->capconsts * sizeof(Value));
-        if (u->nconsts)
-            memcpy(n, u->consts, u->nconsts * sizeof(Value));
-        u->consts = n;
-    }
-    int k = u->nconsts++;
-    u->consts[k] = v;
-    if (dd) {
-        if ((u->nconsts) * 2 > u->consthashcap) {
-            u->consthashcap = u->consthashcap ? u->consthashcap * 2 : 32;
-            u->consthash = gc_alloc_atomic(u->consthashcap * sizeof(int));
-            for (int j = 0; j < u->nconsts; j++)
-                if (const_dedupable(u->consts[j]))
-                    const_index_insert(u, u->consts[j], j + 1);
+    int k = vt_push(t, v);
+    if (indexed) {
+        if (t->n * 2 > t->hashcap) {
+            t->hashcap = t->hashcap ? t->hashcap * 2 : 32;
+            t->hash = gc_alloc_atomic(t->hashcap * sizeof(int));
+            for (int j = 0; j < t->n; j++)
+                if (kind->indexed(t->items[j]))
+                    vt_index_insert(t, kind, t->items[j], j + 1);
         } else {
-            const_index_insert(u, v, k + 1);
+            vt_index_insert(t, kind, v, k + 1);
         }
     }
     return k;
 }
+
+static const ValTableKind const_kind = {const_hash, const_same, const_dedupable};
+
+static uint64_t name_key(Value v) { return ((uintptr_t)v >> 4) * 2654435761u; }
+static bool name_same(Value a, Value b) { return a == b; }
+static bool name_indexed(Value v) { (void)v; return true; }
+static const ValTableKind name_kind = {name_key, name_same, name_indexed};
+
+static int add_const(Compiler *c, Value v) { return vt_add(&c->u->consts, &const_kind, v); }
 
 static void emit_const(Compiler *c, Value v) { emit(c, OP_LOAD_CONST, add_const(c, v)); }
 
-static int add_name_v(Compiler *c, Value name)
-{
-    Unit *u = c->u;
-    if (u->namehashcap) {
-        uint32_t m = u->namehashcap - 1, i = (uint32_t)(((uintptr_t)name >> 4) * 2654435761u) & m;
-        while (u->namehash[i]) {
-            if (u->names[u->namehash[i] - 1] == name)
-                return u->namehash[i] - 1;
-            i = (i + 1) & m;
-        }
-    }
-    if (u->nnames == u->capnames) {
-        u->capnames = u->capnames ? u->capnames * 2 : 16;
-        Value *n = gc_alloc(u->capnames * sizeof(Value));
-        if (u->nnames)
-            memcpy(n, u->names, u->nnames * sizeof(Value));
-        u->names = n;
-    }
-    int k = u->nnames++;
-    u->names[k] = name;
-    if (u->nnames * 2 > u->namehashcap) {
-        u->namehashcap = u->namehashcap ? u->namehashcap * 2 : 32;
-        u->namehash = gc_alloc_atomic(u->namehashcap * sizeof(int));
-        for (int j = 0; j < u->nnames; j++) {
-            uint32_t m = u->namehashcap - 1;
-            uint32_t i = (uint32_t)(((uintptr_t)u->names[j] >> 4) * 2654435761u) & m;
-            while (u->namehash[i])
-                i = (i + 1) & m;
-            u->namehash[i] = j + 1;
-        }
-    } else {
-        uint32_t m = u->namehashcap - 1, i = (uint32_t)(((uintptr_t)name >> 4) * 2654435761u) & m;
-        while (u->namehash[i])
-            i = (i + 1) & m;
-        u->namehash[i] = k + 1;
-    }
-    return k;
-}
+static int add_name_v(Compiler *c, Value name) { return vt_add(&c->u->names, &name_kind, name); }
 
 /* A name as the current scope spells it (private names mangled). */
 static Value mangled(Compiler *c, const char *id)
@@ -392,16 +380,7 @@ static int add_name(Compiler *c, const char *id) { return add_name_v(c, mangled(
 /* A new inline-cache slot for an attribute instruction on `id`. */
 static int add_attr_cache(Compiler *c, const char *id)
 {
-    Unit *u = c->u;
-    if (u->ncaches == u->capcaches) {
-        u->capcaches = u->capcaches ? u->capcaches * 2 : 16;
-        Value *n = gc_alloc(u->capcaches * sizeof(Value));
-        if (u->ncaches)
-            memcpy(n, u->cachenames, u->ncaches * sizeof(Value));
-        u->cachenames = n;
-    }
-    u->cachenames[u->ncaches] = mangled(c, id);
-    return u->ncaches++;
+    return vt_push(&c->u->cachenames, mangled(c, id));
 }
 
 static int slot_of(Unit *u, Value name)
@@ -2484,8 +2463,8 @@ static CodeObject *assemble(Compiler *c, CodeInfo *info)
     CodeObject *co = mn_alloc_obj(&CodeType, sizeof(CodeObject));
     co->code = code;
     co->ncode = ncode;
-    co->consts = mn_tuple_from(u->consts, u->nconsts);
-    co->names = mn_tuple_from(u->names, u->nnames);
+    co->consts = mn_tuple_from(u->consts.items, u->consts.n);
+    co->names = mn_tuple_from(u->names.items, u->names.n);
     co->localnames = mn_tuple_from(u->slot_names, u->nslots);
     uint8_t *kinds = gc_alloc_atomic(u->nslots + 1);
     if (u->nslots)
@@ -2512,13 +2491,13 @@ static CodeObject *assemble(Compiler *c, CodeInfo *info)
     co->nlines = nlines;
     co->exctab = exc;
     co->nexc = nexc;
-    co->global_hints = gc_alloc_atomic((2 * u->nnames + 1) * sizeof(int32_t));
-    for (int i = 0; i < 2 * u->nnames; i++)
+    co->global_hints = gc_alloc_atomic((2 * u->names.n + 1) * sizeof(int32_t));
+    for (int i = 0; i < 2 * u->names.n; i++)
         co->global_hints[i] = -1;
-    co->ncaches = u->ncaches;
-    co->caches = gc_alloc((u->ncaches + 1) * sizeof(AttrCache));
-    for (int i = 0; i < u->ncaches; i++)
-        co->caches[i].name = u->cachenames[i];
+    co->ncaches = u->cachenames.n;
+    co->caches = gc_alloc((u->cachenames.n + 1) * sizeof(AttrCache));
+    for (int i = 0; i < u->cachenames.n; i++)
+        co->caches[i].name = u->cachenames.items[i];
     return co;
 }
 
